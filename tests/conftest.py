@@ -1,0 +1,34 @@
+"""Shared fixtures: real run files in temp dirs, the shared public data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PATHSCOPE_SHARED", REPO.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+MATH_COT_100 = SHARED_DATA / "math_cot_samples" / "math_cot_100.jsonl"
+BENCHMARKS = SHARED_DATA / "benchmarks"
+
+
+def require_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared public data not found at {path} (tests that check real data need ../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def run_path(tmp_path) -> Path:
+    return tmp_path / "run.duckdb"
+
+
+@pytest.fixture
+def new_run(run_path):
+    from pathscope import open_run
+
+    run = open_run(run_path)
+    yield run
+    run.close()
