@@ -30,8 +30,8 @@ LABEL_TEXT = {
 
 
 def config_reviewer(config_path: str | os.PathLike | None = None) -> str | None:
-    """``[review] reviewer`` from pathscope.toml (the given file, else
-    ./pathscope.toml when it exists)."""
+    """``[review] reviewer`` (or ``[tui] reviewer``) from the given config
+    file, else from ./pathscope.toml when it exists."""
     import tomllib
 
     path = Path(config_path) if config_path else Path("pathscope.toml")
@@ -43,10 +43,15 @@ def config_reviewer(config_path: str | os.PathLike | None = None) -> str | None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid TOML ({exc}).") from None
-    value = data.get("review", {}).get("reviewer") if isinstance(data.get("review"), dict) else None
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise InputError(f"{path}: field review.reviewer must be a non-empty string.")
-    return value.strip() if value else None
+    for section in ("review", "tui"):
+        table = data.get(section)
+        value = table.get("reviewer") if isinstance(table, dict) else None
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"{path}: field {section}.reviewer must be a non-empty string.")
+        return value.strip()
+    return None
 
 
 def resolve_reviewer(flag: str | None = None, config_path: str | os.PathLike | None = None) -> str:
@@ -117,9 +122,10 @@ class ReviewQueue:
 
     # -- the queue ------------------------------------------------------------
 
-    def reload(self) -> None:
+    def reload(self, run: Run | None = None) -> None:
+        """(Re)load the queue's keys and this reviewer's current labels."""
         fn = q.sample_queue if self.kind == "sample" else q.cluster_queue
-        table = fn(self.run, self.model.model_id, self.reviewer, self.problem_id)
+        table = fn(run or self.run, self.model.model_id, self.reviewer, self.problem_id)
         self._problem = table.column("problem_id").to_pylist()
         self._key = table.column(1).to_pylist()
         self._target = table.column("target_id").to_pylist()
@@ -168,26 +174,29 @@ class ReviewQueue:
 
     # -- writing --------------------------------------------------------------
 
-    def mark(self, position: int, label: str) -> ann.Mark:
+    # Every method that touches the database takes an optional ``run``: a
+    # handle on the same file over another cursor, for use from another thread.
+
+    def mark(self, position: int, label: str, run: Run | None = None) -> ann.Mark:
         """Give item ``position`` a label; committed when this returns."""
-        m = ann.mark(self.run, self.kind, self._target[position], label, self.reviewer)
+        m = ann.mark(run or self.run, self.kind, self._target[position], label, self.reviewer)
         self._label[position] = m.label
         self._undo.append(m)
         return m
 
-    def note(self, position: int, text: str) -> ann.Mark:
-        m = ann.add_note(self.run, self.kind, self._target[position], text, self.reviewer)
+    def note(self, position: int, text: str, run: Run | None = None) -> ann.Mark:
+        m = ann.add_note(run or self.run, self.kind, self._target[position], text, self.reviewer)
         self._label[position] = m.label
         self._undo.append(m)
         return m
 
-    def undo(self) -> tuple[int, ann.Mark] | None:
+    def undo(self, run: Run | None = None) -> tuple[int, ann.Mark] | None:
         """Undo this session's most recent mark or note: append the snapshot
         before it.  Returns (position, the restoring row), or None."""
         if not self._undo:
             return None
         undone = self._undo[-1]
-        restored = ann.undo(self.run, undone)
+        restored = ann.undo(run or self.run, undone)
         self._undo.pop()
         pos = self._index.get(undone.target_id)
         if pos is not None:
@@ -200,29 +209,31 @@ class ReviewQueue:
 
     # -- reading one item -----------------------------------------------------
 
-    def item(self, position: int) -> ReviewItem:
+    def item(self, position: int, run: Run | None = None) -> ReviewItem:
+        """Everything shown beside item ``position`` (texts read now, one item at a time)."""
+        run = run or self.run
         problem_id, key, target = self._problem[position], int(self._key[position]), self._target[position]
-        cur = ann.current(self.run, self.kind, target, self.reviewer)
+        cur = ann.current(run, self.kind, target, self.reviewer)
         it = ReviewItem(
             position=position, kind=self.kind, target_id=target, problem_id=problem_id, key=key,
             label=cur.label if cur else None, note=cur.note if cur else None,
         )
-        problem = self.run.problem(problem_id) or {}
+        problem = run.problem(problem_id) or {}
         it.prompt = problem.get("prompt") or ""
         it.reference = problem.get("answer")
         if self.kind == "sample":
-            self._fill_sample(it, key)
+            self._fill_sample(run, it, key)
         else:
-            self._fill_cluster(it, key)
+            self._fill_cluster(run, it, key)
         return it
 
-    def _fill_sample(self, it: ReviewItem, sample_idx: int) -> None:
+    def _fill_sample(self, run: Run, it: ReviewItem, sample_idx: int) -> None:
         m, b = self.model.model_id, self.base.model_id
-        got = q.sample_text(self.run, m, it.problem_id, sample_idx)
+        got = q.sample_text(run, m, it.problem_id, sample_idx)
         if got:
             it.text, it.extracted, _ = got
         it.text_sample_idx = sample_idx
-        ev = q.sample_evidence(self.run, m, b, it.problem_id, sample_idx)
+        ev = q.sample_evidence(run, m, b, it.problem_id, sample_idx)
         if ev:
             it.nearest_base_idx = ev["nearest_base_idx"]
             it.similarity = ev["similarity"]
@@ -231,14 +242,14 @@ class ReviewQueue:
             it.answer_in_base = ev["answer_in_base"]
             it.suggested_mark = ev["suggested_mark"]
             it.confidence = ev["confidence"]
-        it.cluster = q.sample_cluster(self.run, m, b, it.problem_id, sample_idx)
-        it.base_same_answer = q.base_answer_counts(self.run, b, it.problem_id, it.extracted)
-        self._fill_nearest(it)
+        it.cluster = q.sample_cluster(run, m, b, it.problem_id, sample_idx)
+        it.base_same_answer = q.base_answer_counts(run, b, it.problem_id, it.extracted)
+        self._fill_nearest(run, it)
 
-    def _fill_cluster(self, it: ReviewItem, cluster_id: int) -> None:
+    def _fill_cluster(self, run: Run, it: ReviewItem, cluster_id: int) -> None:
         m, b = self.model.model_id, self.base.model_id
-        it.cluster = q.cluster_detail(self.run, m, b, it.problem_id, cluster_id)
-        best = q.cluster_best_evidence(self.run, m, b, it.problem_id, cluster_id)
+        it.cluster = q.cluster_detail(run, m, b, it.problem_id, cluster_id)
+        best = q.cluster_best_evidence(run, m, b, it.problem_id, cluster_id)
         if best:
             it.text_sample_idx = best["sample_idx"]
             it.nearest_base_idx = best["nearest_base_idx"]
@@ -247,21 +258,21 @@ class ReviewQueue:
             it.answer_in_base = best["n_answer_in_base"] > 0
             it.extra = {k: best[k] for k in ("n_answer_in_base", "n_suggest_base", "n_suggest_novel", "n_evidence")}
         else:
-            it.text_sample_idx = q.first_correct_member(self.run, m, it.problem_id, cluster_id)
+            it.text_sample_idx = q.first_correct_member(run, m, it.problem_id, cluster_id)
         if it.text_sample_idx is not None:
-            got = q.sample_text(self.run, m, it.problem_id, it.text_sample_idx)
+            got = q.sample_text(run, m, it.problem_id, it.text_sample_idx)
             if got:
                 it.text, it.extracted, _ = got
         c = it.cluster or {}
         it.shares_cluster_with_correct_base = bool(c.get("base_correct")) if c else None
         it.suggested_mark, it.confidence = suggest_for_cluster(c, it.extra)
-        it.base_same_answer = q.base_answer_counts(self.run, b, it.problem_id, it.extracted)
-        self._fill_nearest(it)
+        it.base_same_answer = q.base_answer_counts(run, b, it.problem_id, it.extracted)
+        self._fill_nearest(run, it)
 
-    def _fill_nearest(self, it: ReviewItem) -> None:
+    def _fill_nearest(self, run: Run, it: ReviewItem) -> None:
         if it.nearest_base_idx is None:
             return
-        got = q.sample_text(self.run, self.base.model_id, it.problem_id, int(it.nearest_base_idx))
+        got = q.sample_text(run, self.base.model_id, it.problem_id, int(it.nearest_base_idx))
         if got:
             it.nearest_base_text = got[0]
 
