@@ -1,0 +1,82 @@
+"""Typed messages from thread workers to screens.
+
+Workers query DuckDB and post one of these; the screen's handler (on the UI
+thread) owns the state and updates widgets.  Workers never touch a widget.
+Every message carries plain data (dicts, lists, Arrow tables, numpy arrays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+class OverviewLoaded(Message):
+    """Models, pass@k curves with bands, crossover, coverage and histograms."""
+
+    def __init__(self, data: "dict[str, Any]") -> None:
+        super().__init__()
+        self.data = data
+
+
+class ProblemsLoaded(Message):
+    """The problems table for one query: display rows (Arrow) and their ids in order."""
+
+    def __init__(self, query: "ProblemQuery", table: Any, ids: list[str], total: int, elapsed_s: float) -> None:
+        super().__init__()
+        self.query = query
+        self.table = table
+        self.ids = ids
+        self.total = total
+        self.elapsed_s = elapsed_s
+
+
+class ProblemLoaded(Message):
+    """The detail of one problem: its row and each side's sample list."""
+
+    def __init__(self, problem_id: str, problem: dict | None, sides: dict, evidence: dict) -> None:
+        super().__init__()
+        self.problem_id = problem_id
+        self.problem = problem
+        self.sides = sides
+        self.evidence = evidence
+
+
+class CotLoaded(Message):
+    """The text of one sample, for one side of the paired view."""
+
+    def __init__(self, side: str, problem_id: str, sample: dict, text: str) -> None:
+        super().__init__()
+        self.side = side
+        self.problem_id = problem_id
+        self.sample = sample
+        self.text = text
+
+
+class ProblemIndexLoaded(Message):
+    """(problem_id, short prompt) pairs for the palette's "jump to problem"."""
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class QueryFailed(Message):
+    """A worker's query raised; the screen shows one line instead of a traceback."""
+
+    def __init__(self, where: str, error: str) -> None:
+        super().__init__()
+        self.where = where
+        self.error = error
+
+
+@dataclass(frozen=True)
+class ProblemQuery:
+    """What the problems table shows: filter, sort, search text."""
+
+    filter: str = "all"
+    sort: str = "problem_id"
+    descending: bool = False
+    search: str = ""

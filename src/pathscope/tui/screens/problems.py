@@ -1,0 +1,218 @@
+"""Problems: one virtualised table of every problem.
+
+Per-model accuracy, solved-at-n, strategies (once analysed), review progress
+(once reviewing), sorting, filters and a text search over prompts and CoTs.
+The table is a textual-fastdatatable fed one Arrow table from DuckDB; it only
+renders the visible rows, so 10,000 problems stay responsive.  Changing the
+query runs a worker; the handler swaps in a fresh table.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyarrow as pa
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+from textual_fastdatatable import ArrowBackend, DataTable
+
+from ...safe_text import for_markup
+from ...store import tui_queries
+from ..actions import bindings_for
+from ..messages import ProblemQuery, ProblemsLoaded, QueryFailed
+from .base import PathscopeScreen
+
+FILTER_ORDER = list(tui_queries.FILTERS)
+SORT_ORDER = ["problem_id", "base_acc", "rl_acc", "delta", "strategies", "reviewed", "hits"]
+
+
+def _acc(n: int, c: int) -> str:
+    return f"{c / n:.3f} ({c}/{n})" if n else "–"
+
+
+def _highlight(snippet: str | None, term: str) -> str:
+    """Markup-safe snippet with every match of ``term`` in bold underline."""
+    if not snippet:
+        return ""
+    flat = re.sub(r"\s+", " ", snippet)
+    out, pos = [], 0
+    for m in re.finditer(re.escape(term), flat, flags=re.IGNORECASE):
+        out.append(for_markup(flat[pos : m.start()]))
+        out.append("[b u]" + for_markup(m.group(0)) + "[/b u]")
+        pos = m.end()
+    out.append(for_markup(flat[pos:]))
+    return "".join(out)
+
+
+def display_table(raw: pa.Table, query: ProblemQuery) -> tuple[pa.Table, list[str]]:
+    """The rows as the table shows them (markup-escaped strings), and the ids in order."""
+    d = raw.to_pydict()
+    ids = d["problem_id"]
+    solved = []
+    for bc, rc in zip(d["bc"], d["rc"]):
+        solved.append("both" if bc and rc else "base" if bc else "RL" if rc else "none")
+    cols: dict[str, list] = {
+        "problem": [for_markup(p) for p in ids],
+        "source": [for_markup(s or "") for s in d["source"]],
+        "base acc": [_acc(n, c) for n, c in zip(d["bn"], d["bc"])],
+        "RL acc": [_acc(n, c) for n, c in zip(d["rn"], d["rc"])],
+        "solved@n": solved,
+        "strategies": [str(s) if s else "–" for s in d["strategies"]],
+        "reviewed": [str(r) if r else "–" for r in d["reviewed"]],
+    }
+    if query.search:
+        cols["hits"] = [str(h) for h in d["hits"]]
+        cols["match"] = [_highlight(s, query.search) for s in d["snippet"]]
+    else:
+        cols["prompt"] = [for_markup(p) for p in d["preview"]]
+    return pa.table(cols), ids
+
+
+class ProblemsScreen(PathscopeScreen):
+    SCOPE = "problems"
+    BINDINGS = bindings_for("problems")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = ProblemQuery()
+        self.ids: list[str] = []
+        self.total = 0
+        self.loaded_query: ProblemQuery | None = None
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Horizontal(id="pr-bar"):
+            yield Input(placeholder="/ search problems and CoTs (Enter to run, Esc to clear)", id="pr-search")
+            yield Static("", id="pr-status")
+        yield Static("loading…", id="pr-empty")
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        self.load(self.query_state)
+
+    # -- loading ---------------------------------------------------------------------
+
+    def set_query(self, query: ProblemQuery) -> None:
+        self.query_state = query
+        self._update_status(loading=True)
+        self.load(query)
+
+    def set_filter(self, which: str) -> None:
+        self.set_query(ProblemQuery(filter=which, sort=self.query_state.sort, descending=self.query_state.descending, search=self.query_state.search))
+
+    @work(thread=True, exclusive=True, group="problems")
+    def load(self, query: ProblemQuery) -> None:
+        t0 = time.perf_counter()
+        app = self.papp
+        try:
+            with self.cursor() as con:
+                raw = tui_queries.problem_table(
+                    con, app.base_model["model_id"], app.rl_model["model_id"],
+                    filter=query.filter, sort=query.sort, descending=query.descending, search=query.search,
+                )
+                total = con.execute("SELECT count(*) FROM problems").fetchall()[0][0]
+            table, ids = display_table(raw, query)
+        except Exception as exc:
+            self.post_message(QueryFailed("problems", str(exc).splitlines()[0]))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(ProblemsLoaded(query, table, ids, int(total), time.perf_counter() - t0))
+
+    async def on_problems_loaded(self, message: ProblemsLoaded) -> None:
+        if message.query != self.query_state:
+            return  # a newer query is on its way
+        table, ids = message.table, message.ids
+        self.ids, self.total, self.loaded_query = ids, message.total, message.query
+        self.papp.problem_order = ids
+        self._generation += 1
+        for old in self.query(DataTable):
+            await old.remove()
+        empty = self.query_one("#pr-empty", Static)
+        if not ids:
+            empty.update("No problem matches." if (message.query.search or message.query.filter != "all") else "This run has no problems yet.")
+            empty.display = True
+        else:
+            empty.display = False
+            dt = DataTable(
+                backend=ArrowBackend(table), id=f"pr-table-{self._generation}", classes="pr-table",
+                cursor_type="row", show_row_labels=False, zebra_stripes=True, max_column_content_width=60,
+            )
+            await self.mount(dt, before=self.query_one(Footer))
+            if self.papp.current_problem in ids:
+                dt.move_cursor(row=ids.index(self.papp.current_problem))
+            dt.focus()
+        self._update_status()
+
+    def _update_status(self, loading: bool = False) -> None:
+        q = self.query_state
+        sort = tui_queries.SORTS[q.sort][0] + (" ↓" if q.descending else " ↑")
+        parts = [f"filter: {tui_queries.FILTERS[q.filter][0]}", f"sort: {sort}"]
+        if q.search:
+            parts.append(f"search: {q.search!r}")
+        parts.append("loading…" if loading else f"{len(self.ids):,} of {self.total:,}")
+        self.query_one("#pr-status", Static).update(for_markup(" · ".join(parts)))
+
+    # -- actions ---------------------------------------------------------------------
+
+    def _table(self) -> DataTable | None:
+        tables = list(self.query(DataTable))
+        return tables[0] if tables else None
+
+    def action_open_selected(self) -> None:
+        dt = self._table()
+        if dt is None or not self.ids:
+            return
+        self.papp.open_problem(self.ids[dt.cursor_row])
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if 0 <= event.cursor_row < len(self.ids):
+            self.papp.open_problem(self.ids[event.cursor_row])
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.ids):
+            self.papp.current_problem = self.ids[event.cursor_row]
+
+    def action_focus_search(self) -> None:
+        self.query_one("#pr-search", Input).focus()
+
+    @on(Input.Submitted, "#pr-search")
+    def _search(self, event: Input.Submitted) -> None:
+        term = event.value.strip()
+        self.papp.search_term = term
+        q = self.query_state
+        sort = "hits" if term and q.sort == "problem_id" else ("problem_id" if not term and q.sort == "hits" else q.sort)
+        self.set_query(ProblemQuery(filter=q.filter, sort=sort, descending=bool(term) and sort == "hits" or q.descending and sort != "hits", search=term))
+
+    def action_cycle_filter(self) -> None:
+        q = self.query_state
+        nxt = FILTER_ORDER[(FILTER_ORDER.index(q.filter) + 1) % len(FILTER_ORDER)]
+        self.set_query(ProblemQuery(filter=nxt, sort=q.sort, descending=q.descending, search=q.search))
+
+    def action_cycle_sort(self) -> None:
+        q = self.query_state
+        order = [s for s in SORT_ORDER if s != "hits" or q.search]
+        nxt = order[(order.index(q.sort) + 1) % len(order)] if q.sort in order else order[0]
+        self.set_query(ProblemQuery(filter=q.filter, sort=nxt, descending=nxt != "problem_id", search=q.search))
+
+    def action_reverse_sort(self) -> None:
+        q = self.query_state
+        self.set_query(ProblemQuery(filter=q.filter, sort=q.sort, descending=not q.descending, search=q.search))
+
+    def action_clear(self) -> None:
+        search = self.query_one("#pr-search", Input)
+        if search.has_focus and search.value:
+            search.value = ""
+        self.papp.search_term = ""
+        search.value = ""
+        self.set_query(ProblemQuery(sort="problem_id" if self.query_state.sort == "hits" else self.query_state.sort,
+                                    descending=self.query_state.descending and self.query_state.sort != "hits"))
+        table = self._table()
+        if table is not None:
+            table.focus()

@@ -1,0 +1,1 @@
+"""Widgets the screens share: the pass@k plot, histograms, the CoT view."""
