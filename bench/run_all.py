@@ -1,0 +1,347 @@
+"""Run every stage benchmark and print one table: figure, target, measured, baseline, ratio.
+
+Each stage benchmark is its own script in ``bench/`` (import, verify, pass@k,
+analyze, TUI, sampling); this script runs each one as a subprocess, so one
+crashing or missing bench never hides the others, and collects its figures:
+
+- a bench whose ``--help`` offers ``--json`` is run with it and must print one
+  JSON value on its last stdout line: a list of rows (or ``{"rows": [...]}``),
+  each ``{"figure", "target", "measured", "baseline", "ratio", "met"}`` (any
+  may be missing);
+- otherwise its text output is parsed with the patterns in :data:`BENCHES`;
+- a bench whose ``--help`` offers ``--run`` gets the synthetic paper-scale run
+  (built once by ``make_synthetic_run.py`` and cached in ``--workdir``).
+
+A bench that is absent is listed as "not available"; one that fails shows its
+exit code and last error line.  ``--markdown FILE`` also writes the table and
+the machine it ran on (CPU model, cores, memory, load) as Markdown.
+
+    python bench/run_all.py [--only passk,tui] [--workdir DIR] [--problems 2000]
+        [--samples 256] [--timeout 1800] [--markdown bench/RESULTS.md] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+@dataclass
+class Figure:
+    """One row of the table, read from a bench's text output.
+
+    ``measured``/``baseline``/``ratio`` are regexes whose first group is the
+    number (commas allowed); ``ratio`` may be left out and is then computed
+    from measured and baseline (``higher_is_better`` says which way)."""
+
+    name: str
+    target: str
+    measured: str | None = None
+    baseline: str | None = None
+    ratio: str | None = None
+    unit: str = ""
+    higher_is_better: bool = False
+    met: "callable | None" = None  # (measured, baseline, ratio) -> bool
+
+
+@dataclass
+class Bench:
+    key: str
+    script: str
+    stage: str
+    args: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+
+_NUM = r"([0-9][0-9,]*\.?[0-9]*(?:e[-+]?\d+)?)"
+
+#: The stage benchmarks and how to read their text output.
+BENCHES: list[Bench] = [
+    Bench("import", "import_bench.py", "import", figures=[
+        Figure("import 1M samples (JSONL, ~2 KB texts)", "< 30 s, >= 3x", measured=r"pathscope[^\n]*?" + _NUM + r"\s*s\b",
+               baseline=r"(?:baseline|json\.loads)[^\n]*?" + _NUM + r"\s*s\b", unit="s",
+               met=lambda m, b, r: m is not None and m < 30 and (r or 0) >= 3),
+    ]),
+    Bench("verify", "verify_bench.py", "verify", figures=[
+        Figure("verify 1M math samples", "< 120 s, >= 10x", measured=r"pathscope[^\n]*?" + _NUM + r"\s*s\b",
+               baseline=r"(?:naive|baseline)[^\n]*?" + _NUM + r"\s*s\b", unit="s",
+               met=lambda m, b, r: m is not None and m < 120 and (r or 0) >= 10),
+    ]),
+    Bench("passk", "passk_bench.py", "pass@k", figures=[
+        Figure("pass@k, all k, 2 x 10,000 problems x n=1024", ">= 50x",
+               measured=r"pathscope \(all \d+ k[^:]*:\s*" + _NUM + r"\s*s",
+               baseline=r"harness loop, extrapolated[^:]*:\s*" + _NUM + r"\s*s",
+               ratio=r"speed-up \(all k, point estimates\):\s*" + _NUM + r"x", unit="s",
+               met=lambda m, b, r: (r or 0) >= 50),
+        Figure("pass@k incl. 1,000 bootstrap replicates", "-",
+               measured=r"with 1,000 bootstrap replicates[^:]*:\s*" + _NUM + r"\s*s",
+               ratio=r"speed-up including bootstrap bands:\s*" + _NUM + r"x", unit="s"),
+    ]),
+    Bench("analyze", "analyze_bench.py", "analyze", figures=[
+        Figure("embedding throughput vs raw encode", ">= 0.95x", ratio=r"ratio[^\n]*?" + _NUM,
+               met=lambda m, b, r: (r or 0) >= 0.95),
+        Figure("clusters + tree, 1 problem x 512 CoTs", "< 1 s", measured=r"(?:cluster|tree)[^\n]*?" + _NUM + r"\s*s\b", unit="s",
+               met=lambda m, b, r: m is not None and m < 1),
+    ]),
+    Bench("tui", "tui_bench.py", "TUI", figures=[
+        Figure("first screen", "< 1 s", measured=r"first screen[^\n]*?" + _NUM + r"\s*(?:s|ms)\b", unit="s",
+               met=lambda m, b, r: m is not None and m < 1),
+        Figure("problem switch p95", "< 100 ms", measured=r"p95[^\n]*?" + _NUM + r"\s*ms", unit="ms",
+               met=lambda m, b, r: m is not None and m < 100),
+        Figure("peak RSS", "< 500 MB", measured=r"(?:peak )?RSS[^\n]*?" + _NUM + r"\s*MB", unit="MB",
+               met=lambda m, b, r: m is not None and m < 500),
+    ]),
+    Bench("sample", "sample_bench.py", "sample", figures=[
+        Figure("vLLM backend vs LLM.generate", ">= 0.95x", ratio=r"vllm[^\n]*?ratio[^\n]*?" + _NUM,
+               met=lambda m, b, r: (r or 0) >= 0.95),
+        Figure("transformers backend vs raw generate", ">= 0.95x", ratio=r"transformers[^\n]*?ratio[^\n]*?" + _NUM,
+               met=lambda m, b, r: (r or 0) >= 0.95),
+    ]),
+]
+
+
+def _num(s: str | None) -> float | None:
+    if s is None:
+        return None
+    try:
+        return float(s.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _search(pattern: str | None, text: str) -> float | None:
+    if not pattern:
+        return None
+    m = re.search(pattern, text, re.IGNORECASE)
+    return _num(m.group(1)) if m else None
+
+
+def _help(script: Path) -> str:
+    try:
+        proc = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=300, cwd=REPO)
+    except subprocess.TimeoutExpired:
+        return ""
+    return proc.stdout + proc.stderr
+
+
+def _rows_from_json(bench: Bench, text: str) -> list[dict] | None:
+    for line in reversed([ln for ln in text.splitlines() if ln.strip()]):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict):
+            data = data.get("rows") or data.get("figures") or [data]
+        if not isinstance(data, list):
+            return None
+        rows = []
+        for d in data:
+            if not isinstance(d, dict):
+                continue
+            rows.append({
+                "stage": bench.stage,
+                "figure": str(d.get("figure") or d.get("name") or bench.key),
+                "target": str(d.get("target", "-")),
+                "measured": d.get("measured"),
+                "baseline": d.get("baseline"),
+                "ratio": d.get("ratio"),
+                "unit": d.get("unit", ""),
+                "met": d.get("met"),
+            })
+        return rows
+    return None
+
+
+def _rows_from_text(bench: Bench, text: str) -> list[dict]:
+    rows = []
+    for f in bench.figures:
+        m, b, r = _search(f.measured, text), _search(f.baseline, text), _search(f.ratio, text)
+        if r is None and m and b:
+            r = m / b if f.higher_is_better else b / m
+        met = None
+        if f.met is not None and (m is not None or r is not None):
+            met = bool(f.met(m, b, r))
+        rows.append({"stage": bench.stage, "figure": f.name, "target": f.target, "measured": m, "baseline": b,
+                     "ratio": r, "unit": f.unit, "met": met})
+    if not any(r["measured"] is not None or r["ratio"] is not None for r in rows):
+        # Unknown format: keep every line that names a target, verbatim.
+        rows = [{"stage": bench.stage, "figure": ln.strip(), "target": "-", "measured": None, "baseline": None,
+                 "ratio": None, "unit": "", "met": None} for ln in text.splitlines() if "target" in ln.lower()]
+    return rows
+
+
+def run_bench(bench: Bench, run_path: Path | None, timeout: float, env: dict) -> tuple[list[dict], dict]:
+    script = HERE / bench.script
+    info = {"stage": bench.stage, "script": bench.script}
+    if not script.exists():
+        info["status"] = "not available"
+        return [{"stage": bench.stage, "figure": f.name, "target": f.target, "note": "not available"} for f in bench.figures] or \
+               [{"stage": bench.stage, "figure": bench.key, "target": "-", "note": "not available"}], info
+    helptext = _help(script)
+    cmd = [sys.executable, str(script), *bench.args]
+    use_json = "--json" in helptext
+    if use_json:
+        cmd.append("--json")
+    if "--run" in helptext and run_path is not None:
+        cmd += ["--run", str(run_path)]
+    info["cmd"] = " ".join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
+    except subprocess.TimeoutExpired:
+        info["status"] = f"timed out after {timeout:.0f} s"
+        return [{"stage": bench.stage, "figure": bench.key, "target": "-", "note": info["status"]}], info
+    info["seconds"] = round(time.perf_counter() - t0, 1)
+    info["output"] = proc.stdout[-4000:]
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        info["status"] = f"failed (exit {proc.returncode}): {last[:160]}"
+        return [{"stage": bench.stage, "figure": bench.key, "target": "-", "note": info["status"]}], info
+    rows = _rows_from_json(bench, proc.stdout) if use_json else None
+    if rows is None:
+        rows = _rows_from_text(bench, proc.stdout + "\n" + proc.stderr)
+    info["status"] = "ok"
+    return rows, info
+
+
+def machine() -> dict:
+    """CPU model, cores, memory and load: what the figures depend on."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "load": [round(x, 2) for x in load] if load else None,
+            "python": sys.version.split()[0]}
+
+
+def _fmt(v, unit="") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if abs(v) >= 100:
+        s = f"{v:,.0f}"
+    elif abs(v) >= 1:
+        s = f"{v:.2f}"
+    else:
+        s = f"{v:.3g}"
+    return f"{s} {unit}".strip()
+
+
+def table_lines(rows: list[dict], markdown: bool = False) -> list[str]:
+    head = ["stage", "figure", "target", "measured", "baseline", "ratio", "met"]
+    body = []
+    for r in rows:
+        if r.get("note"):
+            body.append([r["stage"], r["figure"], r.get("target", "-"), r["note"], "-", "-", "-"])
+            continue
+        ratio = r.get("ratio")
+        body.append([
+            r["stage"], r["figure"], r.get("target") or "-", _fmt(r.get("measured"), r.get("unit", "")),
+            _fmt(r.get("baseline"), r.get("unit", "")), (_fmt(ratio) + "x") if isinstance(ratio, (int, float)) else _fmt(ratio),
+            _fmt(r.get("met")),
+        ])
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in body]
+        return lines
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*head), fmt.format(*("-" * w for w in widths))] + [fmt.format(*map(str, row)) for row in body]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", help="comma-separated bench keys: " + ",".join(b.key for b in BENCHES))
+    ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "pathscope-bench"), help="where the synthetic run is cached")
+    ap.add_argument("--problems", type=int, default=2000)
+    ap.add_argument("--samples", type=int, default=256)
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per bench")
+    ap.add_argument("--no-synthetic", action="store_true", help="do not build the synthetic run")
+    ap.add_argument("--markdown", help="also write the table and machine as Markdown to this file")
+    ap.add_argument("--json", action="store_true", help="print rows as JSON instead of a table")
+    a = ap.parse_args(argv)
+    only = set(a.only.split(",")) if a.only else None
+    benches = [b for b in BENCHES if only is None or b.key in only]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
+    m_before = machine()
+
+    run_path = None
+    synth = None
+    if not a.no_synthetic:
+        sys.path.insert(0, str(HERE))
+        from make_synthetic_run import ensure_synthetic_run
+
+        Path(a.workdir).mkdir(parents=True, exist_ok=True)
+        run_path = Path(a.workdir) / f"synthetic-{a.problems}x{a.samples}.duckdb"
+        t0 = time.perf_counter()
+        synth = ensure_synthetic_run(run_path, n_problems=a.problems, n_samples=a.samples)
+        synth["wall_seconds"] = round(time.perf_counter() - t0, 1)
+        how = "reused" if synth.get("reused") else f"built in {synth['wall_seconds']} s"
+        print(f"synthetic run: {synth['samples']:,} samples ({how})", file=sys.stderr)
+
+    rows, infos = [], []
+    if synth is not None and not synth.get("reused"):
+        rows.append({"stage": "synthetic", "figure": f"build {2 * a.problems:,} x {a.samples} synthetic run", "target": "minutes",
+                     "measured": synth["seconds"], "baseline": None, "ratio": None, "unit": "s", "met": synth["seconds"] < 600})
+    for bench in benches:
+        print(f"running {bench.script} ...", file=sys.stderr, flush=True)
+        r, info = run_bench(bench, run_path, a.timeout, env)
+        print(f"  {info['status']}" + (f" in {info['seconds']} s" if "seconds" in info else ""), file=sys.stderr, flush=True)
+        rows += r
+        infos.append(info)
+    m_after = machine()
+    if a.json:
+        print(json.dumps({"rows": rows, "benches": infos, "machine": m_after, "load_before": m_before["load"]}, default=str))
+    else:
+        print("\n".join(table_lines(rows)))
+        print(f"\nmachine: {m_after['cpu']}, {m_after['cores']} cores, {m_after['memory_gb']} GB; load before {m_before['load']}, after {m_after['load']}")
+    if a.markdown:
+        write_markdown(Path(a.markdown), rows, infos, m_before, m_after)
+    return 0
+
+
+def write_markdown(path: Path, rows, infos, m_before, m_after) -> None:
+    lines = [
+        "## Latest run of `bench/run_all.py`",
+        "",
+        f"Machine: {m_after['cpu']}; {m_after['cores']} cores; {m_after['memory_gb']} GB memory; Python {m_after['python']}.",
+        f"Load average before {m_before['load']}, after {m_after['load']}.",
+        "",
+        *table_lines(rows, markdown=True),
+        "",
+        "Bench commands:",
+        "",
+        *[f"- `{i['script']}`: {i['status']}" + (f" ({i['seconds']} s)" if "seconds" in i else "") for i in infos],
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
