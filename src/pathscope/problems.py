@@ -206,6 +206,8 @@ def load_problem_file(
 
     if how_counts.get("####"):
         report.notes.append(f"answer: the text after '####' in {answer_col!r} for {how_counts['####']:,} problems (GSM8K layout); the full text kept as the solution")
+    if answer_col is None and solution_col is not None:
+        report.fields[[c.role for c in report.fields].index("answer")].how = f"no field: from {solution_col!r}"
     if how_counts.get("boxed"):
         report.notes.append(f"answer: the last \\boxed{{}} of {solution_col!r} for {how_counts['boxed']:,} problems")
     if how_counts.get("none") and kind != "code":
