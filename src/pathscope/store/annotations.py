@@ -177,3 +177,17 @@ def paired_labels(run: Run, target_kind: str, reviewer_a: str, reviewer_b: str) 
         [target_kind, reviewer_a, reviewer_b, reviewer_a, reviewer_b],
     ).fetchall()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def labels_for(con, target_kind: str, target_ids: list[str], reviewer: str) -> dict[str, tuple[str, str | None]]:
+    """target_id -> (label, note) of the reviewer's current marks among
+    ``target_ids`` (takes a DuckDB connection: the TUI's workers pass a cursor)."""
+    if not target_ids:
+        return {}
+    rows = con.execute(
+        """SELECT target_id, label, note FROM annotations
+           WHERE target_kind = ? AND reviewer = ? AND list_contains(?, target_id)
+           QUALIFY row_number() OVER (PARTITION BY target_id ORDER BY annotation_id DESC) = 1""",
+        [target_kind, reviewer, list(target_ids)],
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}

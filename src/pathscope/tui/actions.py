@@ -48,6 +48,9 @@ REGISTRY: list[Action] = [
     Action("app.overview", "o", "app.goto('overview')", "Overview: pass@k, coverage, histograms", label="overview"),
     Action("app.problems", "p", "app.goto('problems')", "Problems: the table of all problems", label="problems"),
     Action("app.detail", "d", "app.goto('detail')", "Problem detail: base vs RL side by side", label="detail"),
+    Action("app.tree", "t", "app.goto('tree')", "Step tree of the current problem", label="tree"),
+    Action("app.clusters", "s", "app.goto('clusters')", "Strategy clusters of the current problem", label="clusters"),
+    Action("app.review", "r", "app.goto('review')", "Review: mark RL solutions already in base / novel", label="review"),
     Action("app.quit", "q", "app.quit", "Quit", label="quit"),
     # -- overview ---------------------------------------------------------------
     Action("overview.both", "1", "coverage('both')", "Problems both models solve (at k = n)", "overview", label="both"),

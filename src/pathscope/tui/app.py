@@ -26,6 +26,9 @@ from .screens.detail import DetailScreen
 from .screens.help import HelpScreen
 from .screens.overview import OverviewScreen
 from .screens.problems import ProblemsScreen
+from .screens.clusters import ClustersScreen
+from .screens.review import ReviewScreen
+from .screens.tree import TreeScreen
 
 if TYPE_CHECKING:
     import duckdb
@@ -72,7 +75,10 @@ class PathscopeApp(App):
 
     TITLE = "pathscope"
     CSS_PATH = [STYLES / "global.tcss", STYLES / "app.tcss"]
-    MODES = {"overview": OverviewScreen, "problems": ProblemsScreen, "detail": DetailScreen}
+    MODES = {
+        "overview": OverviewScreen, "problems": ProblemsScreen, "detail": DetailScreen,
+        "tree": TreeScreen, "clusters": ClustersScreen, "review": ReviewScreen,
+    }
     DEFAULT_MODE = "overview"
     BINDINGS = bindings_for("app")
     COMMANDS = App.COMMANDS | {ProblemJumpProvider}
@@ -148,7 +154,7 @@ class PathscopeApp(App):
     # -- navigation (screens call these) -----------------------------------------------
 
     def action_goto(self, mode: str) -> None:
-        if mode == "detail" and self.current_problem is None:
+        if mode in ("detail", "tree", "clusters") and self.current_problem is None:
             if not self.problem_order:
                 self.notify("No problem selected yet: pick one in the problems table.", severity="warning")
                 return

@@ -1,0 +1,447 @@
+"""Review mode: judge whether each correct RL solution (or RL strategy
+cluster) was already within the base model's reach.
+
+Left: the RL CoT.  Right: its evidence (suggested mark, nearest base sample
+and similarity, shared strategy cluster, perplexity under the base model, how
+many base samples reached the same answer) and the nearest base CoT.  One key
+per mark; every mark is one committed row (``pathscope.store.annotations``)
+written by a single writer thread in the order the keys were pressed, and the
+status line says "saved" only once the row is committed.  A read-only
+snapshot says so instead of pretending to save.
+"""
+
+from __future__ import annotations
+
+import queue as queue_mod
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from ...review import LABEL_TEXT, ReviewItem, ReviewQueue
+from ...safe_text import clean
+from ...store.annotations import Mark
+from ..actions import Action, bindings_for, register
+from ..widgets.cot_view import CotView
+from .base import PathscopeScreen
+from .review_support import ExportMixin, TextDialog, cursor_run, reviewer_for, write_refusal
+
+STYLES = Path(__file__).resolve().parents[2] / "styles"
+
+register(
+    Action("review.base", "y", "mark('already_in_base')", "Mark: already in base", "review", label="in base"),
+    Action("review.novel", "n", "mark('novel')", "Mark: novel (not in base)", "review", label="novel"),
+    Action("review.unsure", "u", "mark('unsure')", "Mark: unsure", "review", label="unsure"),
+    Action("review.note", "c", "note", "Add a note to this item", "review", label="note"),
+    Action("review.undo", "z", "undo", "Undo the last mark or note", "review", label="undo"),
+    Action("review.next", "space,j", "move(1)", "Next item", "review", label="next"),
+    Action("review.prev", "k", "move(-1)", "Previous item", "review", label="prev"),
+    Action("review.resume", "g", "resume", "Go to the first item not yet reviewed", "review", label="resume", show=False),
+    Action("review.kind", "m", "toggle_kind", "Queue of samples or of clusters", "review", label="samples/clusters"),
+    Action("review.scope", "a", "toggle_scope", "Whole run or this problem only", "review", label="run/problem"),
+    Action("review.export", "e", "export('problem')", "Export this problem's annotated clusters", "review", label="export", show=False),
+    Action("review.export_run", "E", "export('run')", "Export the whole run's annotated clusters", "review", label="export run", show=False),
+    Action("review.back", "escape", "app.goto('detail')", "Back to the problem detail", "review", label="back", show=False),
+)
+
+_MARK_STYLE = {"already_in_base": "bold $primary", "novel": "bold $warning", "unsure": "bold $secondary", "cleared": "$text-muted"}
+
+
+def _fmt(v, spec: str = ".2f") -> str:
+    return "–" if v is None else format(v, spec)
+
+
+def _yes_no(v) -> tuple[str, str]:
+    if v is None:
+        return "–", "$text-muted"
+    return ("yes", "bold $primary") if v else ("no", "bold $warning")
+
+
+class ReviewScreen(ExportMixin, PathscopeScreen):
+    SCOPE = "review"
+    BINDINGS = bindings_for("review")
+    CSS_PATH = STYLES / "review.tcss"
+
+    class QueueLoaded(Message):
+        bubble = False
+
+        def __init__(self, token: int, queue: ReviewQueue | None, error: str | None = None,
+                     keep_target: str | None = None) -> None:
+            super().__init__()
+            self.token, self.queue, self.error, self.keep_target = token, queue, error, keep_target
+
+    class ItemLoaded(Message):
+        bubble = False
+
+        def __init__(self, token: int, item: ReviewItem | None, error: str | None = None) -> None:
+            super().__init__()
+            self.token, self.item, self.error = token, item, error
+
+    class MarkSaved(Message):
+        """A row is committed.  ``op``: mark | note | undo; ``position`` of its item."""
+
+        bubble = False
+
+        def __init__(self, token: int, op: str, position: int, mark: Mark) -> None:
+            super().__init__()
+            self.token, self.op, self.position, self.mark = token, op, position, mark
+
+    class MarkFailed(Message):
+        bubble = False
+
+        def __init__(self, token: int, op: str, error: str) -> None:
+            super().__init__()
+            self.token, self.op, self.error = token, op, error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = "sample"
+        self.scope_problem: str | None = None  # None: the whole run
+        self.queue: ReviewQueue | None = None
+        self.position = 0
+        self.item: ReviewItem | None = None
+        self.token = 0  # bumps when the queue is replaced; stale results are dropped
+        self.pending = 0  # writes sent to the writer, not yet answered
+        self.last_saved: Mark | None = None
+        self._writes: queue_mod.Queue = queue_mod.Queue()
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static("", id="rv-bar")
+        with VerticalScroll(id="rv-problem-scroll"):
+            yield Static("", id="rv-problem")
+        with Horizontal(id="rv-body"):
+            with Vertical(id="rv-left", classes="rv-pane"):
+                yield Static("", id="rv-rl-head")
+                yield CotView(id="rv-rl")
+            with Vertical(id="rv-right", classes="rv-pane"):
+                yield Static("", id="rv-evidence")
+                yield Static("", id="rv-base-head")
+                yield CotView(id="rv-base")
+        yield Static("", id="rv-status")
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        self.reviewer = reviewer_for(self.papp)
+        self.refusal = write_refusal(self.papp.run_store)
+        if self.refusal is None:
+            self._writer()
+        self._status_idle()
+        self.load_queue()
+
+    def on_unmount(self) -> None:
+        self._writes.put(None)
+
+    # -- the queue ----------------------------------------------------------------------
+
+    def load_queue(self, keep_target: str | None = None) -> None:
+        self.token += 1
+        self.queue = None
+        self.item = None
+        self._update_bar()
+        self._read_queue(self.token, self.kind, self.scope_problem, keep_target)
+
+    @work(thread=True, exclusive=True, group="review-queue")
+    def _read_queue(self, token: int, kind: str, problem_id: str | None, keep_target: str | None) -> None:
+        app = self.papp
+        try:
+            with app.cursor() as cur:
+                q = ReviewQueue(cursor_run(app.run_store, cur), self.reviewer, kind=kind, problem_id=problem_id,
+                                model=app.rl_model["model_id"], base=app.base_model["model_id"])
+        except Exception as exc:
+            self.post_message(self.QueueLoaded(token, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            return
+        q.run = app.run_store  # the worker's cursor is closed now; callers pass their own
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.QueueLoaded(token, q, keep_target=keep_target))
+
+    def on_review_screen_queue_loaded(self, m: QueueLoaded) -> None:
+        if m.token != self.token:
+            return
+        if m.queue is None:
+            self.query_one("#rv-bar", Static).update(Content.styled(f"cannot build the review queue: {m.error}", "bold $error"))
+            return
+        self.queue = m.queue
+        pos = m.queue.position_of(m.keep_target) if m.keep_target else None
+        self.position = pos if pos is not None else m.queue.resume_position()
+        self._update_bar()
+        if len(m.queue) == 0:
+            self._show_empty()
+            return
+        self.load_item()
+
+    def load_item(self) -> None:
+        if self.queue is None or len(self.queue) == 0:
+            return
+        self._read_item(self.token, self.queue, self.position)
+
+    @work(thread=True, exclusive=True, group="review-item")
+    def _read_item(self, token: int, q: ReviewQueue, position: int) -> None:
+        app = self.papp
+        try:
+            with app.cursor() as cur:
+                item = q.item(position, run=cursor_run(app.run_store, cur))
+        except Exception as exc:
+            self.post_message(self.ItemLoaded(token, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.ItemLoaded(token, item))
+
+    def on_review_screen_item_loaded(self, m: ItemLoaded) -> None:
+        if m.token != self.token:
+            return
+        if m.item is None:
+            self.notify(f"review item: {m.error}", title="query failed", severity="error", timeout=8)
+            return
+        if m.item.position != self.position:
+            return  # the reviewer has moved on
+        self.item = m.item
+        self._show_item(m.item)
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def _update_bar(self) -> None:
+        q = self.queue
+        what = "RL solutions" if self.kind == "sample" else "RL strategy clusters"
+        where = f"problem {clean(self.scope_problem)}" if self.scope_problem else "whole run"
+        bits = [("reviewer ", "$text-muted"), (clean(self.reviewer), "bold"), ("  ·  ", "$text-muted"),
+                (what, "bold"), (" of ", "$text-muted"), (clean(self.papp.rl_model["name"]), "$warning"),
+                (" against base model ", "$text-muted"), (clean(self.papp.base_model["name"]), "$primary"),
+                (f"  ·  {where}", "$text-muted")]
+        if q is None:
+            bits.append(("  ·  loading the queue…", "$text-muted"))
+        elif len(q):
+            done, total = q.progress()
+            bits += [("  ·  ", "$text-muted"), (f"{done}/{total} reviewed", "bold $success" if done == total else "bold $accent"),
+                     (f"  ·  item {self.position + 1} of {total}", "$text-muted")]
+        if self.papp.run_store.is_snapshot:
+            bits.append(("  ·  READ-ONLY SNAPSHOT", "bold $error"))
+        self.query_one("#rv-bar", Static).update(Content.assemble(*bits))
+
+    def _show_empty(self) -> None:
+        what = "correct RL samples" if self.kind == "sample" else "clusters with correct RL samples"
+        hint = "" if self.kind == "sample" else " (run `pathscope analyze` to cluster strategies)"
+        self.query_one("#rv-problem", Static).update("")
+        self.query_one("#rv-rl-head", Static).update(Content.styled(f"Nothing to review: no {what} here{hint}.", "$warning"))
+        self.query_one("#rv-rl", CotView).set_text("")
+        self.query_one("#rv-base", CotView).set_text("")
+        self.query_one("#rv-evidence", Static).update("")
+        self.query_one("#rv-base-head", Static).update("")
+
+    def _show_item(self, it: ReviewItem) -> None:
+        self._update_bar()
+        ref = ("   reference answer: ", "$text-muted"), (clean(it.reference or "–"), "bold $success")
+        self.query_one("#rv-problem", Static).update(Content.assemble(
+            ("problem ", "$text-muted"), (clean(it.problem_id), "bold"), *ref, ("\n" + clean(it.prompt), "")))
+        if it.kind == "sample":
+            head = [("RL sample ", "$text-muted"), (f"#{it.key}", "bold")]
+        else:
+            c = it.cluster or {}
+            head = [("cluster ", "$text-muted"), (f"{it.key}", "bold"), ("  ", ""), (clean(c.get("label") or ""), "italic"),
+                    (f"   showing RL member #{it.text_sample_idx}" if it.text_sample_idx is not None else "   (no member text)", "$text-muted")]
+        head += [("   answer ", "$text-muted"), (clean(it.extracted) if it.extracted is not None else "–", "bold"),
+                 ("   your mark: ", "$text-muted")]
+        head += self._mark_bits(it.label, it.note)
+        self.query_one("#rv-rl-head", Static).update(Content.assemble(*head))
+        self.query_one("#rv-rl", CotView).set_text(it.text, answer=it.extracted)
+        self.query_one("#rv-evidence", Static).update(self._evidence(it))
+        if it.nearest_base_text is not None:
+            self.query_one("#rv-base-head", Static).update(Content.assemble(
+                ("nearest base CoT ", "bold"), (f"#{it.nearest_base_idx}", "bold $primary"),
+                (f"   cosine {_fmt(it.similarity)}", "$text-muted")))
+            self.query_one("#rv-base", CotView).set_text(it.nearest_base_text)
+        else:
+            self.query_one("#rv-base-head", Static).update(Content.styled("no nearest base CoT stored (run `pathscope analyze`)", "$text-muted"))
+            self.query_one("#rv-base", CotView).set_text("")
+
+    def _mark_bits(self, label: str | None, note: str | None) -> list[tuple[str, str]]:
+        if label is None or label == "cleared":
+            bits = [("not reviewed", "$text-muted")]
+        else:
+            bits = [(LABEL_TEXT.get(label, label), _MARK_STYLE.get(label, "bold"))]
+        if note:
+            bits.append((f"   note: {clean(note)}", "italic"))
+        return bits
+
+    def _evidence(self, it: ReviewItem) -> Content:
+        bits: list[tuple[str, str]] = [("suggested: ", "$text-muted")]
+        if it.suggested_mark:
+            bits.append((LABEL_TEXT.get(it.suggested_mark, clean(it.suggested_mark)), _MARK_STYLE.get(it.suggested_mark, "bold")))
+            if it.confidence is not None:
+                bits.append((f" (confidence {it.confidence:.2f})", "$text-muted"))
+        else:
+            bits.append(("none stored", "$text-muted"))
+        shares, style = _yes_no(it.shares_cluster_with_correct_base)
+        bits += [("\nshares a strategy with a correct base sample: ", "$text-muted"), (shares, style)]
+        c = it.cluster
+        if c:
+            bits += [(f"\ncluster {c['cluster_id']} ", "$text-muted"), (clean(c.get("label") or ""), "italic"),
+                     ("  base ", "$text-muted"), (f"{c['base_correct']}✓/{c['base_n'] - c['base_correct']}✗", ""),
+                     ("  RL ", "$text-muted"), (f"{c['rl_correct']}✓/{c['rl_n'] - c['rl_correct']}✗", "")]
+        bits += [("\nperplexity under base: ", "$text-muted"), (_fmt(it.ppl_under_base), "bold")]
+        if it.kind == "cluster" and it.ppl_under_base is not None:
+            bits.append((" (mean over members)", "$text-muted"))
+        if it.base_same_answer is not None:
+            same, n = it.base_same_answer
+            bits += [("\nsame answer among base samples: ", "$text-muted"),
+                     (f"{same} of {n}", "bold $primary" if same else "bold $warning")]
+        elif it.answer_in_base is not None:
+            yes, style = _yes_no(it.answer_in_base)
+            bits += [("\nanswer among base samples: ", "$text-muted"), (yes, style)]
+        if it.kind == "cluster" and it.extra:
+            bits += [("\nmembers suggested in-base / novel: ", "$text-muted"),
+                     (f"{it.extra.get('n_suggest_base', 0)} / {it.extra.get('n_suggest_novel', 0)}", "")]
+        return Content.assemble(*bits)
+
+    def _status_idle(self) -> None:
+        st = self.query_one("#rv-status", Static)
+        if self.refusal:
+            st.update(Content.styled(self.refusal, "bold $error"))
+        else:
+            st.update(Content.styled("y in base · n novel · u unsure · c note · z undo · space/j next · k prev · m samples/clusters · a run/problem",
+                                     "$text-muted"))
+
+    def _status(self, content: Content) -> None:
+        self.query_one("#rv-status", Static).update(content)
+
+    # -- writing: one thread, in key order ----------------------------------------------
+
+    @work(thread=True, group="review-writer")
+    def _writer(self) -> None:
+        """Apply queued writes one at a time, each committed before it is reported."""
+        app = self.papp
+        worker = get_current_worker()
+        with app.cursor() as cur:
+            run = cursor_run(app.run_store, cur)
+            while not worker.is_cancelled:
+                try:
+                    job = self._writes.get(timeout=0.25)
+                except queue_mod.Empty:
+                    continue
+                if job is None:
+                    return
+                token, op, q, position, payload = job
+                try:
+                    if op == "mark":
+                        mark = q.mark(position, payload, run=run)
+                    elif op == "note":
+                        mark = q.note(position, payload, run=run)
+                    else:
+                        got = q.undo(run=run)
+                        if got is None:
+                            self.post_message(self.MarkFailed(token, op, "nothing to undo in this session"))
+                            continue
+                        position, mark = got
+                except Exception as exc:
+                    self.post_message(self.MarkFailed(token, op, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+                    continue
+                self.post_message(self.MarkSaved(token, op, position, mark))
+
+    def _send(self, op: str, payload=None, position: int | None = None) -> bool:
+        if self.refusal:
+            self._status(Content.styled(f"NOT SAVED: {self.refusal}", "bold $error"))
+            self.notify(self.refusal, title="read-only", severity="error", timeout=6)
+            return False
+        if self.queue is None or len(self.queue) == 0:
+            return False
+        self.pending += 1
+        self._status(Content.styled(f"saving {op}…", "$text-muted"))
+        self._writes.put((self.token, op, self.queue, self.position if position is None else position, payload))
+        return True
+
+    def on_review_screen_mark_saved(self, m: MarkSaved) -> None:
+        self.pending -= 1
+        self.last_saved = m.mark
+        what = {"mark": "saved", "note": "saved note", "undo": "undone, saved"}[m.op]
+        bits = [(f"✓ {what}: ", "bold $success"), (clean(m.mark.target_id), "bold"), (" → ", "$text-muted")]
+        bits += self._mark_bits(m.mark.label, m.mark.note)
+        bits.append((f"   (#{m.mark.annotation_id}, {m.mark.created_at:%H:%M:%S}, {clean(m.mark.reviewer)})", "$text-muted"))
+        self._status(Content.assemble(*bits))
+        if m.token != self.token:
+            return
+        if self.item is not None and self.item.target_id == m.mark.target_id:
+            self.item.label, self.item.note = m.mark.label, m.mark.note
+            if m.op != "undo" or m.position == self.position:
+                self._show_item(self.item)
+        if m.op == "undo" and m.position >= 0 and m.position != self.position:
+            self.position = m.position
+            self.load_item()
+        self._update_bar()
+
+    def on_review_screen_mark_failed(self, m: MarkFailed) -> None:
+        self.pending -= 1
+        self._status(Content.styled(f"NOT SAVED ({m.op}): {m.error}", "bold $error"))
+        if m.op != "undo" or "nothing to undo" not in m.error:
+            self.notify(m.error, title="not saved", severity="error", timeout=8)
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_mark(self, label: str) -> None:
+        if self._send("mark", label):
+            self._advance()
+
+    def _advance(self) -> None:
+        if self.queue is not None and self.position + 1 < len(self.queue):
+            self.position += 1
+            self._update_bar()
+            self.load_item()
+
+    def action_note(self) -> None:
+        if self.refusal:
+            self._send("note")
+            return
+        if self.item is None:
+            return
+        position = self.position
+
+        def done(text: str | None) -> None:
+            if text is not None and self.queue is not None:
+                self._send("note", text.strip(), position=position)
+
+        self.app.push_screen(TextDialog(f"Note on {self.item.target_id}:", self.item.note or "",
+                                        placeholder="why you marked it so"), done)
+
+    def action_undo(self) -> None:
+        self._send("undo")
+
+    def action_move(self, delta: int) -> None:
+        if self.queue is None or len(self.queue) == 0:
+            return
+        new = min(max(self.position + delta, 0), len(self.queue) - 1)
+        if new != self.position:
+            self.position = new
+            self._update_bar()
+            self.load_item()
+
+    def action_resume(self) -> None:
+        if self.queue is None or len(self.queue) == 0:
+            return
+        self.position = self.queue.resume_position()
+        self._update_bar()
+        self.load_item()
+
+    def action_toggle_kind(self) -> None:
+        self.kind = "cluster" if self.kind == "sample" else "sample"
+        self.load_queue()
+
+    def action_toggle_scope(self) -> None:
+        if self.scope_problem is None:
+            pid = self.papp.current_problem or (self.item.problem_id if self.item else None)
+            if pid is None:
+                self.notify("No problem selected: open one first (p, then Enter).", severity="warning")
+                return
+            self.scope_problem = pid
+        else:
+            self.scope_problem = None
+        keep = self.item.target_id if self.item else None
+        self.load_queue(keep_target=keep)
+
+    def export_problem_id(self) -> str | None:
+        if self.item is not None:
+            return self.item.problem_id
+        return self.scope_problem or self.papp.current_problem
