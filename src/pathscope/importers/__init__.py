@@ -114,6 +114,7 @@ def import_file(
     source = source or default_import_source(path)
     run._require_write()
     con = run.con
+    con.execute("SET enable_progress_bar = false")  # DuckDB would draw on stdout
     tmpdir = tempfile.mkdtemp(prefix="pathscope-import-")
     from ..store import importing as sql
 

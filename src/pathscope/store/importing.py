@@ -66,7 +66,7 @@ def read_table(path: str | os.PathLike, fmt: str, limit: int | None = None):
     con = duckdb.connect()
     try:
         lim = f" LIMIT {int(limit)}" if limit else ""
-        return con.execute(f"SELECT * FROM {_reader_sql(path, fmt)}{lim}").to_arrow_table()
+        return con.sql(f"SELECT * FROM {_reader_sql(path, fmt)}{lim}").to_arrow_table()
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot be read as {fmt.upper()} ({first_line(exc)}).") from None
     finally:
@@ -237,33 +237,25 @@ def count_matched(con) -> tuple[int, int]:
 # -- samples and verdicts --------------------------------------------------------------------
 
 
-def _numbered_samples_sql() -> str:
-    """Samples joined to their run problem ids, with sample_idx filled in:
-    given ones kept, missing ones numbered in file order per problem."""
-    return """
-        SELECT m.problem_id, i.rec, i.pos, i.text, i.extracted, i.correct,
-               i.n_tokens, i.finish_reason, i.cum_logprob, i.seed,
-               coalesce(i.sample_idx,
-                        row_number() OVER (PARTITION BY m.problem_id ORDER BY i.rec, i.pos) - 1) AS sample_idx
-        FROM _ps_import i JOIN _ps_problem_map m USING (gk)
-    """
-
-
 def stage_samples(con, any_given_idx: bool) -> None:
-    """The numbered samples as temp view ``_ps_samples`` (a view, not a copy:
-    the texts are read once, by the INSERT)."""
+    """The samples joined to their run problem ids, as temp view ``_ps_samples``
+    (a view, not a copy: the texts are read once, by the INSERT).
+
+    sample_idx: as given in the file; where missing, numbered in file order
+    per problem (a window over all rows, so skipped when every row has one)."""
     con.execute("DROP VIEW IF EXISTS _ps_samples")
-    if any_given_idx:
-        con.execute(f"CREATE TEMP VIEW _ps_samples AS {_numbered_samples_sql()}")
+    if any_given_idx and not con.execute("SELECT count(*) FROM _ps_import WHERE sample_idx IS NULL").fetchall()[0][0]:
+        idx = "i.sample_idx"
+    elif any_given_idx:
+        idx = "coalesce(i.sample_idx, row_number() OVER (PARTITION BY m.problem_id ORDER BY i.rec, i.pos) - 1)"
     else:
-        # No sample_idx in the file: skip the coalesce over a column of NULLs.
-        con.execute(
-            """CREATE TEMP VIEW _ps_samples AS
-            SELECT m.problem_id, i.rec, i.pos, i.text, i.extracted, i.correct,
-                   i.n_tokens, i.finish_reason, i.cum_logprob, i.seed,
-                   row_number() OVER (PARTITION BY m.problem_id ORDER BY i.rec, i.pos) - 1 AS sample_idx
-            FROM _ps_import i JOIN _ps_problem_map m USING (gk)"""
-        )
+        idx = "row_number() OVER (PARTITION BY m.problem_id ORDER BY i.rec, i.pos) - 1"
+    con.execute(
+        f"""CREATE TEMP VIEW _ps_samples AS
+        SELECT m.problem_id, i.rec, i.pos, i.text, i.extracted, i.correct,
+               i.n_tokens, i.finish_reason, i.cum_logprob, i.seed, {idx} AS sample_idx
+        FROM _ps_import i JOIN _ps_problem_map m USING (gk)"""
+    )
 
 
 def model_has_samples(con, model_id: int) -> bool:
