@@ -61,8 +61,8 @@ REGISTRY: list[Action] = [
     Action("problems.open", "enter", "open_selected", "Open the selected problem", "problems", label="open"),
     Action("problems.search", "slash", "focus_search", "Search problems and CoTs (text)", "problems", label="search"),
     Action("problems.filter", "f", "cycle_filter", "Next filter (RL-only, base-only, …)", "problems", label="filter"),
-    Action("problems.sort", "s", "cycle_sort", "Next sort column", "problems", label="sort"),
-    Action("problems.reverse", "r", "reverse_sort", "Reverse the sort order", "problems", label="reverse"),
+    Action("problems.sort", "S", "cycle_sort", "Next sort column", "problems", label="sort"),
+    Action("problems.reverse", "R", "reverse_sort", "Reverse the sort order", "problems", label="reverse"),
     Action("problems.clear", "escape", "clear", "Clear search and filter", "problems", label="clear", show=False),
     # -- detail -----------------------------------------------------------------
     Action("detail.side", "tab", "switch_side", "Switch the active side (base / RL)", "detail", label="side"),

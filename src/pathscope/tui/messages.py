@@ -16,6 +16,8 @@ from textual.message import Message
 class OverviewLoaded(Message):
     """Models, pass@k curves with bands, crossover, coverage and histograms."""
 
+    bubble = False
+
     def __init__(self, data: "dict[str, Any]") -> None:
         super().__init__()
         self.data = data
@@ -23,6 +25,8 @@ class OverviewLoaded(Message):
 
 class ProblemsLoaded(Message):
     """The problems table for one query: display rows (Arrow) and their ids in order."""
+
+    bubble = False
 
     def __init__(self, query: "ProblemQuery", table: Any, ids: list[str], total: int, elapsed_s: float) -> None:
         super().__init__()
@@ -36,6 +40,8 @@ class ProblemsLoaded(Message):
 class ProblemLoaded(Message):
     """The detail of one problem: its row and each side's sample list."""
 
+    bubble = False
+
     def __init__(self, problem_id: str, problem: dict | None, sides: dict, evidence: dict) -> None:
         super().__init__()
         self.problem_id = problem_id
@@ -46,6 +52,8 @@ class ProblemLoaded(Message):
 
 class CotLoaded(Message):
     """The text of one sample, for one side of the paired view."""
+
+    bubble = False
 
     def __init__(self, side: str, problem_id: str, sample: dict, text: str) -> None:
         super().__init__()
@@ -65,6 +73,8 @@ class ProblemIndexLoaded(Message):
 
 class QueryFailed(Message):
     """A worker's query raised; the screen shows one line instead of a traceback."""
+
+    bubble = False
 
     def __init__(self, where: str, error: str) -> None:
         super().__init__()

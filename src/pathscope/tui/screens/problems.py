@@ -99,6 +99,8 @@ class ProblemsScreen(PathscopeScreen):
 
     def set_query(self, query: ProblemQuery) -> None:
         self.query_state = query
+        if not self.is_mounted:
+            return  # on_mount loads query_state
         self._update_status(loading=True)
         self.load(query)
 
