@@ -5,14 +5,14 @@ Left: the RL CoT.  Right: its evidence (suggested mark, nearest base sample
 and similarity, shared strategy cluster, perplexity under the base model, how
 many base samples reached the same answer) and the nearest base CoT.  One key
 per mark; every mark is one committed row (``pathscope.store.annotations``)
-written by a single writer thread in the order the keys were pressed, and the
-status line says "saved" only once the row is committed.  A read-only
+written by a thread worker in the order the keys were pressed, and the status
+line says "saved" only once the row is committed.  A read-only
 snapshot says so instead of pretending to save.
 """
 
 from __future__ import annotations
 
-import queue as queue_mod
+import threading
 from pathlib import Path
 
 from textual import work
@@ -108,7 +108,9 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
         self.token = 0  # bumps when the queue is replaced; stale results are dropped
         self.pending = 0  # writes sent to the writer, not yet answered
         self.last_saved: Mark | None = None
-        self._writes: queue_mod.Queue = queue_mod.Queue()
+        self._turn = threading.Condition()
+        self._issued = 0  # tickets handed to write workers
+        self._next_ticket = 0  # the ticket whose write goes next
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -129,13 +131,8 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
     def on_mount(self) -> None:
         self.reviewer = reviewer_for(self.papp)
         self.refusal = write_refusal(self.papp.run_store)
-        if self.refusal is None:
-            self._writer()
         self._status_idle()
         self.load_queue()
-
-    def on_unmount(self) -> None:
-        self._writes.put(None)
 
     # -- the queue ----------------------------------------------------------------------
 
@@ -311,36 +308,40 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
 
     # -- writing: one thread, in key order ----------------------------------------------
 
-    @work(thread=True, group="review-writer")
-    def _writer(self) -> None:
-        """Apply queued writes one at a time, each committed before it is reported."""
+    @work(thread=True, group="review-write")
+    def _write(self, ticket: int, job: tuple) -> None:
+        """Apply one write, after every write sent before it (tickets keep key
+        order), and report it only once its row is committed."""
+        with self._turn:
+            while self._next_ticket != ticket:
+                self._turn.wait()
+        try:
+            self._apply(job)
+        finally:
+            with self._turn:
+                self._next_ticket += 1
+                self._turn.notify_all()
+
+    def _apply(self, job: tuple) -> None:
+        token, op, q, position, payload = job
         app = self.papp
-        worker = get_current_worker()
-        with app.cursor() as cur:
-            run = cursor_run(app.run_store, cur)
-            while not worker.is_cancelled:
-                try:
-                    job = self._writes.get(timeout=0.25)
-                except queue_mod.Empty:
-                    continue
-                if job is None:
-                    return
-                token, op, q, position, payload = job
-                try:
-                    if op == "mark":
-                        mark = q.mark(position, payload, run=run)
-                    elif op == "note":
-                        mark = q.note(position, payload, run=run)
-                    else:
-                        got = q.undo(run=run)
-                        if got is None:
-                            self.post_message(self.MarkFailed(token, op, "nothing to undo in this session"))
-                            continue
-                        position, mark = got
-                except Exception as exc:
-                    self.post_message(self.MarkFailed(token, op, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
-                    continue
-                self.post_message(self.MarkSaved(token, op, position, mark))
+        try:
+            with app.cursor() as cur:
+                run = cursor_run(app.run_store, cur)
+                if op == "mark":
+                    mark = q.mark(position, payload, run=run)
+                elif op == "note":
+                    mark = q.note(position, payload, run=run)
+                else:
+                    got = q.undo(run=run)
+                    if got is None:
+                        self.post_message(self.MarkFailed(token, op, "nothing to undo in this session"))
+                        return
+                    position, mark = got
+        except Exception as exc:
+            self.post_message(self.MarkFailed(token, op, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            return
+        self.post_message(self.MarkSaved(token, op, position, mark))
 
     def _send(self, op: str, payload=None, position: int | None = None) -> bool:
         if self.refusal:
@@ -351,7 +352,9 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
             return False
         self.pending += 1
         self._status(Content.styled(f"saving {op}…", "$text-muted"))
-        self._writes.put((self.token, op, self.queue, self.position if position is None else position, payload))
+        job = (self.token, op, self.queue, self.position if position is None else position, payload)
+        self._write(self._issued, job)
+        self._issued += 1
         return True
 
     def on_review_screen_mark_saved(self, m: MarkSaved) -> None:
