@@ -1,0 +1,129 @@
+"""Math verification: extraction, comparison, the worker pool, the CLI, and
+agreement with a real grader's verdicts on real chains of thought."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pyarrow as pa
+import pytest
+
+from conftest import MATH_COT_100, require_shared
+from pathscope.cli import main
+from pathscope.verify.extract import extract_math
+from pathscope.verify.math_check import fast_compare, grade_pair
+from pathscope.verify.pool import GradePool
+
+
+@pytest.mark.parametrize(
+    "text, want, how",
+    [
+        ("so the answer is $\\boxed{\\frac{1}{2}}$.", "\\frac{1}{2}", "boxed"),
+        ("first \\boxed{1} then \\boxed{\\sqrt{\\frac{a}{b}}}", "\\sqrt{\\frac{a}{b}}", "boxed"),
+        ("\\fbox{7}", "7", "boxed"),
+        ("Natalia sold 48+24 = 72 clips.\n#### 72", "72", "hashes"),
+        ("Thus the final answer is $\\frac{3}{4}$.", "\\frac{3}{4}", "answer_is"),
+        ("The answer is 12.", "12", "answer_is"),
+        ("work...\nAnswer: 5 cm", "5 cm", "answer_line"),
+        ("I think it is 42 but I am not sure", None, "none"),
+        ("", None, "none"),
+    ],
+)
+def test_extract_math(text, want, how):
+    assert extract_math(text) == (want, how)
+
+
+@pytest.mark.parametrize(
+    "pred, ref, ok",
+    [
+        ("12 \\frac{3}{5}", "12\\frac{3}{5}", True),
+        ("10000", "10{,}000", True),
+        ("420.0", "420", True),
+        ("\\dfrac{1}{2}", "0.5", True),
+        ("0.3333", "\\frac{1}{3}", True),  # a decimal is compared with relative tolerance 1e-4
+        ("9999\\frac{6}{7}", "10000", False),  # exact values are compared exactly
+        ("1\\frac{1}{4}", "\\frac{5}{4}", True),
+        ("50\\%", "50", True),
+        ("3", "4", False),
+    ],
+)
+def test_fast_path(pred, ref, ok):
+    res = fast_compare(pred, ref)
+    assert res is not None and res[0] is ok
+
+
+@pytest.mark.parametrize(
+    "pred, ref, status",
+    [
+        ("x = 5", "5", "pass"),
+        ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", "pass"),
+        ("(1,2]", "[1,2]", "fail"),
+        ("\\{2, 1\\}", "\\{1,2\\}", "pass"),
+        ("2x+1", "1+2x", "pass"),
+    ],
+)
+def test_math_verify_tier(pred, ref, status):
+    assert fast_compare(pred, ref) is None
+    assert grade_pair(pred, ref)[0] == status
+
+
+def test_pool_grades_in_worker_processes_and_kills_at_the_timeout():
+    items = [(i, p, r) for i, (p, r) in enumerate([("x=5", "5"), ("(1,2]", "[1,2]")] * 3)]
+    # inner_timeout 60 lets math-verify run long; the parent's 2 s limit must stop it.
+    tower = ("slow", "2^{2^{2^{2^{2^{100}}}}}+1", "3")
+    with GradePool(workers=2, timeout=2, inner_timeout=60) as pool:
+        res = pool.grade(items + [tower] + items[:1])
+        assert res["slow"][0] == "timeout" and "timed out" in res["slow"][1]
+        assert [res[i][0] for i in range(6)] == ["pass", "fail"] * 3
+        assert pool.restarts >= 1
+        t0 = time.monotonic()
+        assert pool.grade([("again", "2x", "x+x")])["again"][0] == "pass"  # a fresh worker took over
+        assert time.monotonic() - t0 < 60
+
+
+def _build_math_cot_run(path):
+    from pathscope import open_run
+
+    rows = [json.loads(line) for line in require_shared(MATH_COT_100).read_text().splitlines() if line.strip()]
+    with open_run(path) as run:
+        mid = run.ensure_model("qwen2.5-math-instruct", role="rl")
+        run.add_problems(pa.table({
+            "problem_id": [str(r["idx"]) for r in rows], "prompt": [r["question"] for r in rows],
+            "answer": [r["gt"] for r in rows], "kind": ["math"] * len(rows), "source": ["math_cot_100"] * len(rows),
+        }))
+        pid, idx, text = [], [], []
+        for r in rows:
+            for i, t in enumerate(r["code"]):
+                pid.append(str(r["idx"])), idx.append(i), text.append(t)
+        run.add_samples(pa.table({"model_id": [mid] * len(pid), "problem_id": pid, "sample_idx": idx, "text": text}))
+    return rows
+
+
+@pytest.mark.slow
+def test_agreement_with_the_qwen_grader_on_math_cot_100(run_path, capsys):
+    rows = _build_math_cot_run(run_path)
+    assert main(["verify", str(run_path), "--workers", "2"]) == 0
+    from pathscope import open_run
+
+    with open_run(run_path, read_only=True) as run:
+        got = {(p, i): (c, e, s, d) for p, i, c, e, s, d in run.con.execute(
+            "SELECT problem_id, sample_idx, correct, extracted, status, detail FROM verdict").fetchall()}
+    assert len(got) == 800
+    disagreements = []
+    for r in rows:
+        for i, score in enumerate(r["score"]):
+            correct, extracted, status, detail = got[(str(r["idx"]), i)]
+            if bool(score) != correct:
+                disagreements.append((r["idx"], i, r["gt"], r["pred"][i], score, extracted, status, detail))
+    with capsys.disabled():
+        print(f"\n{len(disagreements)} disagreements with the file's score out of 800:")
+        for d in disagreements:
+            print("  problem {} sample {}: reference {!r}; file pred {!r} score {}; ours {!r} -> {} ({})".format(*d))
+    assert len(disagreements) <= 8  # >= 99% agreement
+
+    # resumable and idempotent: a second call finds nothing to do
+    assert main(["verify", str(run_path)]) == 0
+    with open_run(run_path, read_only=True) as run:
+        assert run.count("verdicts") == 800
+        assert run.one("SELECT count(*) FROM stages WHERE stage = 'verify' AND status = 'done'")[0] == 1
