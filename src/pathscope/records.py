@@ -90,7 +90,7 @@ def json_error_reason(raw: bytes) -> str:
         msg = getattr(exc, "msg", str(exc))
         pos = getattr(exc, "pos", None)
         where = f" at column {pos + 1}" if pos is not None else ""
-        if pos is not None and pos >= len(text.rstrip()) - 1:
+        if msg.startswith("Unterminated string") or (pos is not None and pos >= len(text.rstrip()) - 1):
             return f"the line ends before its JSON value does (truncated?): {msg}"
         return f"not valid JSON{where}: {msg}"
     if not isinstance(value, dict):
