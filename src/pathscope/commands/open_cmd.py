@@ -22,23 +22,12 @@ def command(run: str, snapshot: bool, reviewer: str | None, config_path: str | N
     """Browse RUN in the terminal: overview (pass@k, coverage, histograms),
     the problem table with search, and base-vs-RL chains of thought side by
     side.  Press ? for every key."""
-    from ..errors import RunLockedError
-    from ..store import open_run
     from ..tui.config import load_config
 
     config = load_config(config_path)
-    reason = None
-    if snapshot:
-        r = open_run(run, snapshot=True)
-        reason = "Opened as a read-only snapshot (--snapshot): changes to the run after this moment are not shown."
-    else:
-        try:
-            r = open_run(run, create=False)
-        except RunLockedError as exc:
-            who = f"process {exc.pid}" if exc.pid else "another process"
-            r = open_run(run, snapshot=True)
-            reason = f"The run is being written by {who}: showing a read-only snapshot taken now."
-            err_console.print(f"[yellow]note:[/] {reason}")
+    r, reason = open_for_tui(run, snapshot)
+    if reason and not snapshot:
+        err_console.print(f"[yellow]note:[/] {reason}")
     try:
         from ..tui.app import PathscopeApp
 
@@ -46,3 +35,18 @@ def command(run: str, snapshot: bool, reviewer: str | None, config_path: str | N
         app.run()
     finally:
         r.close()
+
+
+def open_for_tui(path: str, snapshot: bool = False):
+    """Open a run for the TUI: for writing, or a read-only snapshot when asked
+    or when another process holds the run.  Returns (run, why it is a snapshot)."""
+    from ..errors import RunLockedError
+    from ..store import open_run
+
+    if snapshot:
+        return open_run(path, snapshot=True), "Opened as a read-only snapshot (--snapshot): later changes to the run are not shown."
+    try:
+        return open_run(path, create=False), None
+    except RunLockedError as exc:
+        who = f"process {exc.pid}" if exc.pid else "another process"
+        return open_run(path, snapshot=True), f"The run is being written by {who}: showing a read-only snapshot taken now."
