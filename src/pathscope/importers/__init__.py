@@ -116,6 +116,8 @@ def import_file(
     con = run.con
     con.execute("SET enable_progress_bar = false")  # DuckDB would draw on stdout
     tmpdir = tempfile.mkdtemp(prefix="pathscope-import-")
+    import duckdb
+
     from ..store import importing as sql
 
     try:
@@ -154,6 +156,9 @@ def import_file(
         if report.records == 0:
             raise InputError(f"{path}: no records to import" + (" (every record was bad)" if report.skipped else "") + ".")
         _store(run, con, report, role, plan, mapping, skip_bad, locate)
+    except duckdb.Error as exc:
+        # A safety net: whatever DuckDB refuses is still one sentence about the file.
+        raise InputError(f"{path}: could not be imported ({sql.first_line(exc)}).") from None
     finally:
         sql.cleanup(con)
         import shutil

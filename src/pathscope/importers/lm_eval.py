@@ -114,6 +114,9 @@ def parse(path: Path, mapping: dict[str, str], skip_bad: bool, keep: int = 5):
             prompt_field, prompt = _pick(doc, "prompt", mapping)
             if not isinstance(prompt, str):
                 prompt_field, prompt = "arguments", _prompt_from_arguments(rec.get("arguments"))
+            if raw_id is None and not isinstance(prompt, str):
+                fail(lineno, "no document id ('doc_id') and no prompt")
+                continue
             answer_field, answer = _pick(doc, "answer", mapping)
             if answer is None and rec.get("target") is not None:
                 answer_field, answer = "target", rec.get("target")

@@ -60,8 +60,18 @@ def peek(path: Path, file_fmt: str) -> tuple[dict[str, str], list[dict]]:
         return {k: infer_type([r.get(k) for r in sample]) for k in names}, sample
     from ..store.importing import describe_file, read_table
 
-    types = {name: _normal_type(t) for name, t in describe_file(path, file_fmt)}
-    sample = read_table(path, file_fmt, limit=PEEK_RECORDS).to_pylist()
+    try:
+        types = {name: _normal_type(t) for name, t in describe_file(path, file_fmt)}
+        sample = read_table(path, file_fmt, limit=PEEK_RECORDS).to_pylist()
+    except InputError:
+        if file_fmt == CSV:  # name the line DuckDB's sniffer tripped over, if we can find it
+            import tempfile
+
+            from .scan import scan_csv
+
+            with tempfile.TemporaryDirectory() as tmp:
+                scan_csv(path, (), False, tmp)
+        raise
     return types, sample
 
 
@@ -117,6 +127,13 @@ def _int(col: str | None, t: str | None) -> str:
     if col is None:
         return "NULL::BIGINT"
     return ident(col) if t == "BIGINT" else f"TRY_CAST({ident(col)} AS BIGINT)"
+
+
+def _int32(col: str | None, t: str | None) -> str:
+    """An INTEGER column's value, NULL when it does not fit (token counts are advisory)."""
+    if col is None:
+        return "NULL::BIGINT"
+    return f"TRY_CAST({ident(col)} AS INTEGER)"
 
 
 def _double(col: str | None, t: str | None) -> str:
@@ -185,7 +202,8 @@ def _common_checks(path, ch, types) -> tuple[str, str, list[tuple[str, str]], li
     pkey = _key(id_col, types.get(id_col))
     prompt = f"nullif({_text(prompt_col, types.get(prompt_col))}, '')"
     gk = f"coalesce({pkey}, '#' || md5({prompt}))"
-    checks = [(f"{pkey} IS NULL AND {prompt} IS NULL", _q(f"no problem id (field {id_col!r}) and no prompt (field {prompt_col!r})"))]
+    what = " and ".join(f"no {w} (field {c!r})" for w, c in (("problem id", id_col), ("prompt", prompt_col)) if c)
+    checks = [(f"{pkey} IS NULL AND {prompt} IS NULL", _q(what))]
     return pkey, prompt, checks, [ch[r] for r in ch]
 
 
@@ -211,7 +229,7 @@ def _samples_plan(path: Path, types: dict[str, str], mapping: dict[str, str]) ->
                {_key(col['answer'], t['answer'])} AS answer, {_text(col['solution'], t['solution'])} AS solution,
                {_int(col['sample_idx'], t['sample_idx'])} AS sample_idx, {text} AS text,
                {_key(col['extracted'], t['extracted'])} AS extracted, {_verdict(correct_raw, t['correct'])} AS correct,
-               {_int(col['n_tokens'], t['n_tokens'])} AS n_tokens, {_text(col['finish_reason'], t['finish_reason'])} AS finish_reason,
+               {_int32(col['n_tokens'], t['n_tokens'])} AS n_tokens, {_text(col['finish_reason'], t['finish_reason'])} AS finish_reason,
                {_double(col['cum_logprob'], t['cum_logprob'])} AS cum_logprob, {_int(col['seed'], t['seed'])} AS seed
         FROM _ps_raw"""
     checks.insert(0, (f"{ident(text_col)} IS NULL", _q(f"field {text_col!r} (the response text) is missing")))
@@ -221,7 +239,7 @@ def _samples_plan(path: Path, types: dict[str, str], mapping: dict[str, str]) ->
     if col["sample_idx"]:
         si = _int(col["sample_idx"], t["sample_idx"])
         raw = ident(col["sample_idx"])
-        checks.append((f"{raw} IS NOT NULL AND ({si} IS NULL OR {si} < 0)",
+        checks.append((f"{raw} IS NOT NULL AND ({si} IS NULL OR {si} < 0 OR {si} > 2147483647)",
                        _q("field %r is " % col["sample_idx"]) + f" || CAST({raw} AS VARCHAR) || " + _q(", not a sample number (0, 1, …)")))
     read = {c.column: types[c.column] for c in ch.values() if c.column}
     read = {k: ("JSON" if v == "OTHER" else v) for k, v in read.items()}
@@ -269,7 +287,7 @@ def _grouped_plan(path: Path, fmt: str, types: dict[str, str], mapping: dict[str
             checks.append((f"{ident(c)} IS NOT NULL AND len({ident(c)}) <> len({tl})",
                            _q("field %r has " % c) + f" || len({ident(c)}) || " + _q(" entries but %r has " % text_col) + f" || len({tl})"))
     if col["correct"] and _not_verdict("x", elem["correct"]) != "false":
-        checks.append((f"len(list_filter({ident(col['correct'])}, x -> {_not_verdict('x', elem['correct'])})) > 0",
+        checks.append((f"len(list_filter({ident(col['correct'])}, lambda x: {_not_verdict('x', elem['correct'])})) > 0",
                        _q(f"field {col['correct']!r} holds a value that is not a verdict (true/false, 1/0)")))
     read = {c.column: types[c.column] for c in ch.values() if c.column}
     read = {k: ("JSON" if v == "OTHER" else v) for k, v in read.items()}

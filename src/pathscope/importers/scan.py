@@ -30,10 +30,16 @@ class ScanResult:
     first_bad: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def _check_json_line(raw: bytes, columns: dict[str, str], required: tuple[str, ...]) -> str:
     try:
-        rec = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        rec = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError) as exc:
+        if "is not valid JSON" in str(exc):
+            return f"{exc} (DuckDB's reader refuses NaN and Infinity)"
         return json_error_reason(raw.rstrip(b"\r\n"))
     if not isinstance(rec, dict):
         return f"expected a JSON object, found {describe_type(rec)}"

@@ -190,7 +190,7 @@ def resolve_problems(con, source: str) -> None:
             SELECT trim(prompt) AS tp, min(problem_id) AS problem_id
             FROM problems GROUP BY trim(prompt) HAVING count(*) = 1
         )
-        SELECT g.gk, g.rec, g.prompt, g.answer, g.solution,
+        SELECT g.gk, g.pkey, g.rec, g.prompt, g.answer, g.solution,
                coalesce(p1.problem_id, p2.problem_id, up.problem_id) IS NULL AS is_new,
                coalesce(p1.problem_id, p2.problem_id, up.problem_id,
                         {src} || '/' || coalesce(g.pkey, 'h' || left(md5(g.prompt), 12))) AS problem_id
@@ -205,9 +205,8 @@ def unresolvable_problems(con, limit: int = 5) -> tuple[int, list[tuple[int, str
     """New problems without a prompt to create them from: (count, [(rec, file id)])."""
     n = con.execute("SELECT count(*) FROM _ps_problem_map WHERE is_new AND prompt IS NULL").fetchall()[0][0]
     rows = con.execute(
-        f"""SELECT m.rec, i.pkey FROM _ps_problem_map m
-        JOIN (SELECT gk, any_value(pkey) AS pkey FROM _ps_import GROUP BY gk) i USING (gk)
-        WHERE m.is_new AND m.prompt IS NULL ORDER BY m.rec LIMIT {int(limit)}"""
+        f"""SELECT rec, pkey FROM _ps_problem_map
+        WHERE is_new AND prompt IS NULL ORDER BY rec LIMIT {int(limit)}"""
     ).fetchall()
     return int(n), [(int(r), str(k)) for r, k in rows]
 
