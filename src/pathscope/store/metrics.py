@@ -12,6 +12,11 @@ from __future__ import annotations
 from .run import Run
 
 
+def _arrow(run: Run, query: str, params: list):
+    """Arrow straight from a relation (no extra copy of the rows)."""
+    return run.con.sql(query, params=params).to_arrow_table()
+
+
 def _ids_clause(model_ids) -> tuple[str, list]:
     ids = [int(m) for m in model_ids]
     if not ids:
@@ -23,7 +28,7 @@ def problem_counts(run: Run, model_ids):
     """Arrow table (model_id, problem_id, n, c, n_samples), ordered by model
     then problem; only problems with at least one verdict for that model."""
     clause, ids = _ids_clause(model_ids)
-    return run.sql(
+    return _arrow(run, 
         f"""
         WITH s AS (
             SELECT model_id, problem_id, count(*) AS n_samples
@@ -58,7 +63,7 @@ def distinct_answers(run: Run, model_ids):
     number of distinct extracted final answers per problem per model (samples
     with no extracted answer are not an answer)."""
     clause, ids = _ids_clause(model_ids)
-    return run.sql(
+    return _arrow(run, 
         f"""SELECT model_id, problem_id,
                    count(DISTINCT trim(extracted))::BIGINT AS distinct_answers,
                    count(extracted)::BIGINT AS answered
@@ -83,7 +88,7 @@ def perplexities(run: Run, model_ids):
     """Arrow table (model_id, problem_id, sample_idx, scorer_model_id, ppl,
     correct) of every stored score of these models' responses."""
     clause, ids = _ids_clause(model_ids)
-    return run.sql(
+    return _arrow(run, 
         f"""SELECT sc.model_id, sc.problem_id, sc.sample_idx, sc.scorer_model_id, sc.ppl, v.correct
             FROM scores sc LEFT JOIN verdict v USING (model_id, problem_id, sample_idx)
             WHERE sc.model_id IN {clause} AND sc.ppl IS NOT NULL
