@@ -211,3 +211,24 @@ async def test_snapshot_refuses_marks(open_app, review_run):
         assert app.screen is screen  # no note dialog either
     app.run_store.close()
     assert _marks(review_run) == {}
+
+
+async def test_overview_shows_reviewer_agreement(open_app, review_run):
+    with open_run(review_run) as run:  # bob's marks, made earlier
+        for i, label in zip((1, 2, 3, 4), ("already_in_base", "novel", "novel", "unsure")):
+            ann.mark(run, "sample", f"rl/p1/{i}", label, "bob")
+    app = open_app("alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        line = str(app.screen.query_one("#ov-agreement").render())
+        assert "bob 4" in line and "two reviewers" in line
+        screen = await _review(pilot, "y", "n", "y", "u")  # agrees with bob on 3 of 4
+        await pilot.press("o")
+        await settle(pilot)
+        line = str(app.screen.query_one("#ov-agreement").render())
+        from pathscope.metrics.agreement import cohens_kappa
+
+        k = cohens_kappa(["already_in_base", "novel", "already_in_base", "unsure"],
+                         ["already_in_base", "novel", "novel", "unsure"])
+        assert f"alice/bob {k:.2f}" in line and "(4 samples, 75% agree)" in line
+        assert screen is not app.screen

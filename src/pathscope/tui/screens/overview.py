@@ -8,7 +8,6 @@ curves from them with numpy: nothing heavy, no CoT text.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from textual import work
@@ -19,11 +18,10 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from ...store import tui_queries
-from ...store.metrics import problem_counts
-from ...store.run import Run
 from .. import curves
 from ..actions import bindings_for
 from ..messages import OverviewLoaded, QueryFailed
+from ..widgets.agreement import ReviewAgreement
 from ..widgets.histogram import AccuracyHistogram
 from ..widgets.passk_plot import PassKPlot
 from .base import PathscopeScreen
@@ -40,7 +38,8 @@ def compute_overview(con, base: dict, rl: dict) -> dict:
     """Everything the overview shows, as plain data (runs in a worker thread)."""
     t0 = time.perf_counter()
     totals = tui_queries.run_totals(con)
-    counts = problem_counts(Run(con, Path("<worker>"), read_only=True), [base["model_id"], rl["model_id"]]).to_pydict()
+    # Same numbers as store.metrics.problem_counts (tested), without ranking every verdict.
+    counts = tui_queries.problem_counts_fast(con, [base["model_id"], rl["model_id"]]).to_pydict()
     per: dict[int, dict[str, int | str]] = {}
     mids = np.asarray(counts["model_id"], dtype=np.int64)
     pids = np.asarray(counts["problem_id"], dtype=object)
@@ -109,6 +108,7 @@ class OverviewScreen(PathscopeScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static("loading…", id="ov-models")
+        yield ReviewAgreement(id="ov-agreement")
         with Horizontal(id="ov-body"):
             with Vertical(id="ov-left"):
                 yield Static("pass@k", classes="section-title")
@@ -125,6 +125,10 @@ class OverviewScreen(PathscopeScreen):
 
     def on_mount(self) -> None:
         self.load()
+
+    def on_screen_resume(self) -> None:
+        # marks change in review mode: re-read who reviewed what, and the agreement
+        self.query_one(ReviewAgreement).reload()
 
     @work(thread=True, exclusive=True, group="overview")
     def load(self) -> None:
