@@ -194,6 +194,7 @@ def test_import_matches_problems_already_added(new_run, tmp_path):
     by_prompt = _jsonl(tmp_path / "by_prompt.jsonl", [{"prompt": "  What is 1+1?", "completion": "c"}])
     report = import_file(new_run, by_prompt, model="m2")
     assert (report.problems_matched, report.problems_created) == (1, 0)
+    assert any("by their prompt" in n for n in report.notes)
     assert new_run.sql("SELECT problem_id FROM samples WHERE text = 'c'").column(0)[0].as_py() == "toy/7"
     assert new_run.count("problems") == 2
 

@@ -259,7 +259,11 @@ def _store(run, con, report: ImportReport, role, plan, mapping, skip_bad: bool, 
             sql.drop_unresolvable(con)
             report.skipped += n_missing
             report.first_skipped += [f"{places[r]}: problem {k!r} unknown, no prompt" for r, k in first][: max(0, 5 - len(report.first_skipped))]
-        report.problems_matched, report.problems_created = sql.count_matched(con)
+        matched = sql.count_matched(con)
+        report.problems_created = matched.pop("new", 0)
+        report.problems_matched = sum(matched.values())
+        if matched.get("prompt"):
+            report.notes.append(f"{matched['prompt']:,} problems matched to stored ones by their prompt text")
         new = sql.new_problems(con)
         if new:
             run.add_problems(problem_rows(new, report.source))

@@ -192,6 +192,8 @@ def resolve_problems(con, source: str) -> None:
         )
         SELECT g.gk, g.pkey, g.rec, g.prompt, g.answer, g.solution,
                coalesce(p1.problem_id, p2.problem_id, up.problem_id) IS NULL AS is_new,
+               CASE WHEN p1.problem_id IS NOT NULL THEN 'id' WHEN p2.problem_id IS NOT NULL THEN 'source/id'
+                    WHEN up.problem_id IS NOT NULL THEN 'prompt' ELSE 'new' END AS matched_by,
                coalesce(p1.problem_id, p2.problem_id, up.problem_id,
                         {src} || '/' || coalesce(g.pkey, 'h' || left(md5(g.prompt), 12))) AS problem_id
         FROM g
@@ -227,10 +229,9 @@ def new_problems(con) -> list[tuple[str, str, str | None, str | None]]:
     ).fetchall()
 
 
-def count_matched(con) -> tuple[int, int]:
-    """(problems already in the run, problems new) among those the file references."""
-    row = con.execute("SELECT count(*) FILTER (NOT is_new), count(*) FILTER (is_new) FROM _ps_problem_map").fetchall()[0]
-    return int(row[0]), int(row[1])
+def count_matched(con) -> dict[str, int]:
+    """How the problems the file references were found: {'id': n, 'source/id': n, 'prompt': n, 'new': n}."""
+    return {k: int(v) for k, v in con.execute("SELECT matched_by, count(*) FROM _ps_problem_map GROUP BY ALL").fetchall()}
 
 
 # -- samples and verdicts --------------------------------------------------------------------
