@@ -97,18 +97,23 @@ _V1 = [
         PRIMARY KEY (model_id, problem_id, sample_idx, scorer_model_id)
     )
     """,
-    # Steps of a CoT as split by the analysis (step_idx from 0).
+    # --- analysis (pathscope analyze; see docs/analysis.md) ---------------------
+    # Steps of a CoT as character offsets into samples.text (0-based, end
+    # exclusive; the text is substring(text, start_char + 1, end_char - start_char)),
+    # so the run holds no second copy of every CoT.
     """
     CREATE TABLE steps (
         model_id   INTEGER NOT NULL,
         problem_id VARCHAR NOT NULL,
         sample_idx INTEGER NOT NULL,
         step_idx   INTEGER NOT NULL,
-        text       VARCHAR NOT NULL,
+        start_char INTEGER NOT NULL,
+        end_char   INTEGER NOT NULL,
         PRIMARY KEY (model_id, problem_id, sample_idx, step_idx)
     )
     """,
-    # step_idx = -1 is the embedding of the whole CoT.
+    # step_idx = -1 is the embedding of the whole CoT (the only kind stored by
+    # default: step vectors are computed per problem while building the tree).
     """
     CREATE TABLE embeddings (
         model_id   INTEGER NOT NULL,
@@ -120,6 +125,8 @@ _V1 = [
         PRIMARY KEY (model_id, problem_id, sample_idx, step_idx, embedder)
     )
     """,
+    # Strategy clusters of one problem over all analysed models' CoTs.
+    # counts: {"<model name>": {"n", "correct", "incorrect", "unknown"}} at analysis time.
     """
     CREATE TABLE clusters (
         problem_id        VARCHAR NOT NULL,
@@ -141,17 +148,21 @@ _V1 = [
         PRIMARY KEY (model_id, problem_id, sample_idx)
     )
     """,
+    # The step tree: nodes with parent_id NULL are the first steps (depth 0).
+    # counts: {"n": samples through the node, "end": samples whose path ends
+    # here (n = end + the children's n), "models": per model as in clusters,
+    # "step_cluster", "rep": [model_id, sample_idx] of rep_text}.
     """
     CREATE TABLE tree_nodes (
-        problem_id VARCHAR NOT NULL,
-        node_id    INTEGER NOT NULL,
-        parent_id  INTEGER,
-        depth      INTEGER NOT NULL,
-        label      VARCHAR,
-        rep_text   VARCHAR,
-        is_other   BOOLEAN NOT NULL DEFAULT false,
-        n_children INTEGER NOT NULL DEFAULT 0,
-        counts     JSON,
+        problem_id   VARCHAR NOT NULL,
+        node_id      INTEGER NOT NULL,
+        parent_id    INTEGER,
+        depth        INTEGER NOT NULL,
+        label        VARCHAR,
+        rep_text     VARCHAR,
+        is_other     BOOLEAN NOT NULL DEFAULT false,
+        n_children   INTEGER NOT NULL DEFAULT 0,
+        counts       JSON,
         PRIMARY KEY (problem_id, node_id)
     )
     """,
@@ -166,7 +177,8 @@ _V1 = [
         PRIMARY KEY (model_id, problem_id, sample_idx)
     )
     """,
-    # For a correct sample of a compared model: its closest base evidence.
+    # For a correct sample of a compared model: its closest base evidence and a
+    # *suggested* mark ('already_in_base' | 'possibly_novel') for the reviewer.
     """
     CREATE TABLE evidence (
         model_id            INTEGER NOT NULL,
@@ -182,6 +194,35 @@ _V1 = [
         suggested_mark      VARCHAR,
         confidence          DOUBLE,
         PRIMARY KEY (model_id, problem_id, sample_idx, base_model_id)
+    )
+    """,
+    # The rest of the evidence behind a suggestion (a side table, so evidence
+    # keeps its column order): the nearest *correct* base sample, where the
+    # sample's perplexity under base falls among base's own responses
+    # (0 = below all of them), and the signals the suggestion weighed.
+    """
+    CREATE TABLE evidence_detail (
+        model_id                 INTEGER NOT NULL,
+        problem_id               VARCHAR NOT NULL,
+        sample_idx               INTEGER NOT NULL,
+        base_model_id            INTEGER NOT NULL,
+        nearest_correct_base_idx INTEGER,
+        correct_similarity       DOUBLE,
+        ppl_base_quantile        DOUBLE,
+        n_base_samples           INTEGER NOT NULL,
+        signals                  JSON,
+        PRIMARY KEY (model_id, problem_id, sample_idx, base_model_id)
+    )
+    """,
+    # Which problems each analysis stage has done, and for which inputs: a stage
+    # redoes a problem only when its fingerprint (samples, embedder, params) changed.
+    """
+    CREATE TABLE analysis_done (
+        problem_id  VARCHAR NOT NULL,
+        stage       VARCHAR NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        done_at     TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (problem_id, stage)
     )
     """,
     # Append-only review history.  The current mark of a target for a reviewer
