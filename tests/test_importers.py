@@ -173,6 +173,14 @@ def test_lm_eval_repeats_have_no_per_sample_verdicts(new_run, tmp_path):
     assert any("several responses" in n for n in report.notes)
 
 
+def test_lm_eval_older_layout_prompt_from_arguments(new_run, tmp_path):
+    line = {"doc_id": 4, "doc": {"passage": "p"}, "target": 12.0, "arguments": [["Q: 3*4?\nA:", {"until": ["\n"]}]],
+            "resps": [["12"]], "filtered_resps": ["12"], "acc": 1}
+    report = import_file(new_run, _jsonl(tmp_path / "samples_arith_x.jsonl", [line]), model="m")
+    assert report.format == "lm-eval" and report.verdicts_added == 1
+    assert new_run.problem("arith/4")["prompt"] == "Q: 3*4?\nA:" and new_run.problem("arith/4")["answer"] == "12"
+
+
 def test_math_cot_100_imports_with_its_verdicts(new_run):
     path = require_shared(MATH_COT_100)
     report = import_file(new_run, path, model="qwen2.5-math-7b", role="base")

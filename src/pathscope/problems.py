@@ -12,7 +12,6 @@ problems from 0 can share a run; a file without ids gets ``SOURCE/LINE``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -250,10 +249,6 @@ def problem_rows(
         cols["tests"].append(None)
         cols["metadata"].append(json.dumps({"solution": sol}, ensure_ascii=False) if sol else None)
     return pa.table({k: pa.array(v, type=pa.string()) for k, v in cols.items()})
-
-
-def prompt_hash(prompt: str) -> str:
-    return hashlib.md5(prompt.encode("utf-8")).hexdigest()[:12]
 
 
 def add_problem_file(
