@@ -6,7 +6,9 @@ spaces, ``{,}`` thousands separators, degree and percent signs, a trailing
 ``\\text{unit}``), or both plain numbers (integers, decimals, ``a/b``,
 ``\\frac{a}{b}``, mixed numbers ``1\\frac{1}{4}``, thousands separators)
 compared exactly; a decimal must be the rounding of the other value at its
-own precision and within the paper's relative tolerance 1e-4.  Everything else goes to
+own precision and within the paper's relative tolerance 1e-4; or both
+closed-form constants (roots, powers, pi; :mod:`pathscope.verify.latex_number`)
+whose values agree to 1e-9.  Everything else goes to
 ``math-verify`` (:func:`math_verify_compare`), which understands LaTeX,
 intervals, sets, matrices and symbolic equality, and which the caller runs in
 worker processes (:mod:`pathscope.verify.pool`): its ``signal.alarm`` timeouts
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+
+from .latex_number import latex_value, values_equal
 
 REL_TOL = Fraction(1, 10**4)
 
@@ -46,8 +50,10 @@ def normalize(ans: str) -> str:
 _INT = r"[+-]?\d+"
 _NUM_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_FRAC_RE = re.compile(r"^([+-]?)\\frac\{?(\d+)\}?\{?(\d+)\}?$")
-_MIXED_RE = re.compile(r"^([+-]?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
+# \frac{12}{5} or the brace-less \frac35 (one digit per argument, as in LaTeX)
+_ARG = r"(?:\{(\d+)\}|(\d))"
+_FRAC_RE = re.compile(r"^([+-]?)\\frac" + _ARG + _ARG + "$")
+_MIXED_RE = re.compile(r"^([+-]?)(\d+)\\frac" + _ARG + _ARG + "$")
 _SLASH_RE = re.compile(r"^([+-]?\d+)/(\d+)$")
 
 
@@ -58,13 +64,17 @@ def as_number(s: str) -> Fraction | None:
     if _THOUSANDS_RE.match(s):
         return Fraction(s.replace(",", ""))
     m = _FRAC_RE.match(s)
-    if m and int(m.group(3)) != 0:
-        v = Fraction(int(m.group(2)), int(m.group(3)))
-        return -v if m.group(1) == "-" else v
+    if m:
+        num, den = int(m.group(2) or m.group(3)), int(m.group(4) or m.group(5))
+        if den:
+            v = Fraction(num, den)
+            return -v if m.group(1) == "-" else v
     m = _MIXED_RE.match(s)
-    if m and int(m.group(4)) != 0:
-        v = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))
-        return -v if m.group(1) == "-" else v
+    if m:
+        num, den = int(m.group(3) or m.group(4)), int(m.group(5) or m.group(6))
+        if den:
+            v = int(m.group(2)) + Fraction(num, den)
+            return -v if m.group(1) == "-" else v
     m = _SLASH_RE.match(s)
     if m and int(m.group(2)) != 0:
         return Fraction(int(m.group(1)), int(m.group(2)))
@@ -102,6 +112,15 @@ def fast_compare(pred: str, ref: str) -> tuple[bool, str] | None:
         # may be a rounding: the coarser precision of the two sides applies.
         digits = [d for d in (_decimals(p), _decimals(r)) if d is not None]
         return numbers_close(pn, rn, min(digits) if digits else None), "number"
+    pv, rv = latex_value(p), latex_value(r)
+    if pv is not None and rv is not None:
+        digits = [d for d in (_decimals(p), _decimals(r)) if d is not None and _NUM_RE.match(p if d == _decimals(p) else r)]
+        if digits:
+            # a decimal against a closed form (3.1416 vs \pi): the rounding rule
+            diff = abs(pv - rv)
+            ok = diff <= 0.5 * 10 ** -min(digits) * (1 + 1e-9) and diff <= float(REL_TOL) * max(abs(pv), abs(rv))
+            return ok, "value"
+        return values_equal(pv, rv), "value"
     return None
 
 
