@@ -25,7 +25,7 @@ from pathscope.importers import import_file
 from pathscope.problems import load_problem_file
 
 TABLES = ("models", "problems", "samples", "verdicts", "stages")
-FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 _counter = itertools.count()
 
 

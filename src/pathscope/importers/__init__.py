@@ -21,6 +21,7 @@ file are stored as verifier ``imported``.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ def import_file(
             table, info = lm_eval.parse(path, mapping, skip_bad)
             report.fields, report.notes = info["fields"], info["notes"]
             report.skipped = info["bad"]
-            report.first_skipped = [f"line {ln}: {why}" for ln, why in info["first_bad"]]
+            report.first_skipped = [f"{path}:{ln}: {why}" for ln, why in info["first_bad"]]
             locate.direct = True
             sql.stage_arrow(con, table)
             sql.create_import_view(con, _LM_EVAL_VIEW)
@@ -151,7 +152,7 @@ def import_file(
                     raise InputError(f"{places[rec]}: {reason}.")
                 sql.drop_bad_records(con)
                 report.skipped += n_bad
-                report.first_skipped += [f"{places[r]}: {why}" for r, why in first][: max(0, 5 - len(report.first_skipped))]
+                report.first_skipped = _first(report.first_skipped + [f"{places[r]}: {why}" for r, why in first])
         report.records, report.samples_in_file = sql.count_staged(con)
         if report.records == 0:
             raise InputError(f"{path}: no records to import" + (" (every record was bad)" if report.skipped else "") + ".")
@@ -166,6 +167,15 @@ def import_file(
         shutil.rmtree(tmpdir, ignore_errors=True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _first(items: list[str], keep: int = 5) -> list[str]:
+    """The first few skipped records, in file order ("FILE:LINE: why" sorts by LINE)."""
+    def line(item: str) -> int:
+        m = re.search(r":(\d+): |: row (\d+): ", item)
+        return int(m.group(1) or m.group(2)) if m else 0
+
+    return sorted(items, key=line)[:keep]
 
 
 _LM_EVAL_VIEW = """
@@ -258,7 +268,7 @@ def _store(run, con, report: ImportReport, role, plan, mapping, skip_bad: bool, 
                 )
             sql.drop_unresolvable(con)
             report.skipped += n_missing
-            report.first_skipped += [f"{places[r]}: problem {k!r} unknown, no prompt" for r, k in first][: max(0, 5 - len(report.first_skipped))]
+            report.first_skipped = _first(report.first_skipped + [f"{places[r]}: problem {k!r} unknown, no prompt" for r, k in first])
         matched = sql.count_matched(con)
         report.problems_created = matched.pop("new", 0)
         report.problems_matched = sum(matched.values())
