@@ -85,7 +85,7 @@ def _build(run) -> dict:
             con.execute(
                 "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, true, ?, ?, true, ?, ?)",
                 [rl, p, i, base, i % 3, 0.9 if in_base else 0.55, in_base, 1.5 + i / 10,
-                 "already_in_base" if in_base else "novel", 0.8 if in_base else 0.6],
+                 "already_in_base" if in_base else "possibly_novel", 0.8 if in_base else 0.6],
             )
     _tree(run, base, rl)
     return {"base": base, "rl": rl}

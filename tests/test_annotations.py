@@ -140,7 +140,7 @@ def test_sample_item_evidence(run):
     assert it.cluster["cluster_id"] == 0 and it.cluster["base_correct"] == 3
     assert it.base_same_answer == (3, review_data.N)
     last = qa.item(len(qa) - 1)  # rl/p1/6: RL-only cluster
-    assert last.suggested_mark == "novel" and last.cluster["base_n"] == 0
+    assert last.suggested_mark == "possibly_novel" and last.cluster["base_n"] == 0
 
 
 def test_cluster_queue(run):
@@ -149,7 +149,7 @@ def test_cluster_queue(run):
     assert [qc.target_id(i) for i in range(len(qc))] == [f"{p}/{c}" for p in review_data.PROBLEMS for c in (0, 1)]
     shared, novel = qc.item(0), qc.item(1)
     assert shared.suggested_mark == "already_in_base"
-    assert novel.suggested_mark == "novel" and novel.cluster["base_n"] == 0 and novel.cluster["rl_correct"] == 3
+    assert novel.suggested_mark == "possibly_novel" and novel.cluster["base_n"] == 0 and novel.cluster["rl_correct"] == 3
     assert novel.text.startswith("RL p1 sample")
     qc.mark(1, "novel")
     assert ann.current(run, "cluster", "p1/1", "alice").label == "novel"

@@ -24,6 +24,7 @@ from .store.run import ModelInfo, Run
 LABEL_TEXT = {
     "already_in_base": "already in base",
     "novel": "novel",
+    "possibly_novel": "possibly novel",  # a suggestion of `pathscope analyze`, never a mark
     "unsure": "unsure",
     "cleared": "no mark",
 }
@@ -291,7 +292,7 @@ def suggest_for_cluster(cluster: dict, extra: dict) -> tuple[str | None, float |
     base, novel = extra.get("n_suggest_base", 0), extra.get("n_suggest_novel", 0)
     if base >= novel:
         return "already_in_base", round(base / n, 3)
-    return "novel", round(novel / n, 3)
+    return "possibly_novel", round(novel / n, 3)
 
 
 def _pair(run: Run, model: str | int | None, base: str | int | None) -> tuple[ModelInfo, ModelInfo]:

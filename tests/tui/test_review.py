@@ -172,7 +172,7 @@ async def test_cluster_queue_and_problem_scope(open_app, review_run):
         await settle(pilot)
         assert screen.item.target_id == "p1/1"
         ev = str(screen.query_one("#rv-evidence").render())
-        assert "suggested: novel" in ev and "shares a strategy with a correct base sample: no" in ev
+        assert "suggested: possibly novel" in ev and "shares a strategy with a correct base sample: no" in ev
         await pilot.press("n")
         await settle(pilot)
         await pilot.press("a")  # this problem only, keeping the item
@@ -232,3 +232,31 @@ async def test_overview_shows_reviewer_agreement(open_app, review_run):
                          ["already_in_base", "novel", "novel", "unsure"])
         assert f"alice/bob {k:.2f}" in line and "(4 samples, 75% agree)" in line
         assert screen is not app.screen
+
+
+@pytest.mark.parametrize("key, ext, problems", [("e", ".md", {"p1"}), ("E", ".jsonl", {"p1", "p2", "p3"})])
+async def test_export_key_writes_annotated_clusters(open_app, review_run, tmp_path, key, ext, problems):
+    """`e` (this problem) / `E` (the whole run) go through pathscope.export."""
+    import json
+
+    out = tmp_path / f"clusters{ext}"
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _review(pilot, "m", "j", "n", "k")  # cluster p1/1: novel, and back to it
+        await pilot.press(key)
+        await settle(pilot)
+        dialog = app.screen
+        assert "Export the annotated clusters of" in str(dialog.query_one(".dialog-title").render())
+        field = dialog.query_one("#dialog-input")
+        field.value = str(out)
+        await pilot.press("enter")
+        await settle(pilot)
+    assert out.exists()
+    text = out.read_text()
+    if ext == ".jsonl":
+        rows = [json.loads(line) for line in text.splitlines()]
+        assert {r["problem_id"] for r in rows} == problems
+        marked = [r for r in rows if r["problem_id"] == "p1" and r["cluster_id"] == 1]
+        assert "novel" in json.dumps(marked[0])
+    else:
+        assert "symmetry shortcut" in text and "novel" in text and "p2" not in text

@@ -155,7 +155,7 @@ def cluster_best_evidence(run: Run, model_id: int, base_model_id: int, problem_i
                   avg(ppl_under_base) AS mean_ppl_under_base,
                   count(*) FILTER (WHERE answer_in_base) AS n_answer_in_base,
                   count(*) FILTER (WHERE suggested_mark = 'already_in_base') AS n_suggest_base,
-                  count(*) FILTER (WHERE suggested_mark = 'novel') AS n_suggest_novel,
+                  count(*) FILTER (WHERE suggested_mark IN ('possibly_novel', 'novel')) AS n_suggest_novel,
                   count(*) AS n_evidence
            FROM ev HAVING count(*) > 0""",
         [model_id, base_model_id, problem_id, cluster_id],

@@ -49,7 +49,8 @@ register(
     Action("review.back", "escape", "app.goto('detail')", "Back to the problem detail", "review", label="back", show=False),
 )
 
-_MARK_STYLE = {"already_in_base": "bold $primary", "novel": "bold $warning", "unsure": "bold $secondary", "cleared": "$text-muted"}
+_MARK_STYLE = {"already_in_base": "bold $primary", "novel": "bold $warning", "possibly_novel": "bold $warning",
+               "unsure": "bold $secondary", "cleared": "$text-muted"}
 
 
 def _fmt(v, spec: str = ".2f") -> str:

@@ -112,9 +112,8 @@ def export_clusters(run: Run, path: str, problem_id: str | None) -> str:
         from ... import export as exporter
     except ImportError:
         raise PathscopeError("the exporter (pathscope.export) is not available in this build.") from None
-    result = exporter.export(run, what="clusters", fmt=fmt, out=path, problems=[problem_id] if problem_id else None)
-    rows = getattr(result, "rows", result if isinstance(result, int) else None)
-    return f"{rows:,} rows" if isinstance(rows, int) else "done"
+    rows = exporter.export(run, "clusters", fmt, path, problem_ids=[problem_id] if problem_id else None)
+    return f"{rows:,} clusters"
 
 
 class ExportMixin:
