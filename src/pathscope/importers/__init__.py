@@ -282,7 +282,7 @@ def _store(run, con, report: ImportReport, role, plan, mapping, skip_bad: bool, 
         sql.stage_samples(con, given_idx)
         fresh = not sql.model_has_samples(con, report.model_id) and not (given_idx and sql.has_duplicate_keys(con))
         report.samples_added = sql.insert_samples(con, report.model_id, fresh)
-        report.verdicts_added = sql.insert_imported_verdicts(con, report.model_id, Path(report.path).name)
+        report.verdicts_added = sql.insert_imported_verdicts(con, report.model_id, Path(report.path).name, fresh)
         run.finish_stage(
             stage,
             summary={

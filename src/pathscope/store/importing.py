@@ -259,7 +259,14 @@ def stage_samples(con, any_given_idx: bool) -> None:
 
 
 def model_has_samples(con, model_id: int) -> bool:
-    return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM samples WHERE model_id = ? LIMIT 1)", [model_id]).fetchall()[0][0])
+    """Any sample or verdict of this model stored yet?  (If not, plain INSERTs are safe.)"""
+    return bool(
+        con.execute(
+            """SELECT (SELECT count(*) FROM (SELECT 1 FROM samples WHERE model_id = $1 LIMIT 1))
+                    + (SELECT count(*) FROM (SELECT 1 FROM verdicts WHERE model_id = $1 LIMIT 1))""",
+            [model_id],
+        ).fetchall()[0][0]
+    )
 
 
 def has_duplicate_keys(con) -> bool:
@@ -285,11 +292,12 @@ def insert_samples(con, model_id: int, fresh: bool) -> int:
     return int(con.execute("SELECT count(*) FROM samples").fetchall()[0][0] - before)
 
 
-def insert_imported_verdicts(con, model_id: int, detail: str) -> int:
+def insert_imported_verdicts(con, model_id: int, detail: str, fresh: bool = False) -> int:
     """Verdicts found in the file, as verifier 'imported'; existing ones kept."""
     before = con.execute("SELECT count(*) FROM verdicts").fetchall()[0][0]
+    verb = "INSERT" if fresh else "INSERT OR IGNORE"
     con.execute(
-        f"""INSERT OR IGNORE INTO verdicts (model_id, problem_id, sample_idx, verifier, extracted, correct, status, detail)
+        f"""{verb} INTO verdicts (model_id, problem_id, sample_idx, verifier, extracted, correct, status, detail)
         SELECT {int(model_id)}, problem_id, sample_idx, 'imported', extracted, correct, 'ok', ?
         FROM _ps_samples WHERE correct IS NOT NULL""",
         [detail],
