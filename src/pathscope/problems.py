@@ -168,9 +168,12 @@ def load_problem_file(
     id_col = choice["id"].column
     used = {c.column for c in choice.values() if c.column}
     meta_cols = [c for c in columns if c not in used]
-    report = ProblemReport(str(path), source, kind, len(rows), [c for c in choice.values() if c.column or c.role in ("id", "answer")], metadata_fields=meta_cols)
     if id_col is None:
-        report.fields[[c.role for c in report.fields].index("id")].how = "missing: ids are SOURCE/LINE"
+        choice["id"].how = "missing: ids are SOURCE/LINE"
+    if answer_col is None and solution_col is not None:
+        choice["answer"].how = f"no field: from {solution_col!r}"
+    shown = [c for c in choice.values() if c.column or c.role in ("id", "answer")]
+    report = ProblemReport(str(path), source, kind, len(rows), shown, metadata_fields=meta_cols)
 
     out: dict[str, list] = {k: [] for k in ("problem_id", "source", "prompt", "answer", "kind", "tests", "metadata")}
     how_counts: dict[str, int] = {}
@@ -205,8 +208,6 @@ def load_problem_file(
 
     if how_counts.get("####"):
         report.notes.append(f"answer: the text after '####' in {answer_col!r} for {how_counts['####']:,} problems (GSM8K layout); the full text kept as the solution")
-    if answer_col is None and solution_col is not None:
-        report.fields[[c.role for c in report.fields].index("answer")].how = f"no field: from {solution_col!r}"
     if how_counts.get("boxed"):
         report.notes.append(f"answer: the last \\boxed{{}} of {solution_col!r} for {how_counts['boxed']:,} problems")
     if how_counts.get("none") and kind != "code":
