@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..records import CSV, JSONL, PARQUET, FieldChoice, check_mapping_roles, file_format
+from ..records import JSONL, PARQUET, FieldChoice, check_mapping_roles, file_format
 from . import lm_eval
 from .plan import Plan, build_plan, detect_format, peek
 
