@@ -57,10 +57,10 @@ def test_fast_path(pred, ref, ok):
     "pred, ref, status",
     [
         ("x = 5", "5", "pass"),
-        ("\\frac{x}{2}", "\\frac{1}{2}x", "pass"),
-        ("(1,2]", "[1,2]", "fail"),
-        ("\\{2, 1\\}", "\\{1,2\\}", "pass"),
-        ("2x+1", "1+2x", "pass"),
+        ("\\sin\\frac{\\pi}{6}", "\\frac12", "pass"),
+        ("\\log_2 8", "3", "pass"),
+        ("1+i", "i+1", "pass"),
+        ("(1,2]", "(1,2] \\cup [3,4)", "fail"),
     ],
 )
 def test_math_verify_tier(pred, ref, status):
@@ -83,6 +83,42 @@ def test_math_verify_tier(pred, ref, status):
 )
 def test_closed_form_value_tier(pred, ref, ok):
     assert fast_compare(pred, ref) == (ok, "value")
+
+
+@pytest.mark.parametrize(
+    "pred, ref, ok, how",
+    [
+        ("(-3, 4]", "(-3, 6]", False, "structure"),
+        ("(1,2]", "[1,2]", False, "structure"),
+        ("\\{2, 1\\}", "\\{1,2\\}", True, "structure"),
+        ("(\\frac12, \\sqrt{4})", "(0.5, 2)", True, "structure"),
+        ("x^2 + 3x -2", "x^2-2+3x", True, "function"),
+        ("\\frac{x}{2}", "\\frac{1}{2}x", True, "function"),
+        ("(x+1)^2", "x^2+2x+1", True, "function"),
+        ("(x+1)^2", "x^2+x+1", False, "function"),
+    ],
+)
+def test_structure_and_function_tiers(pred, ref, ok, how):
+    assert fast_compare(pred, ref) == (ok, how)
+
+
+def test_different_variables_go_to_math_verify():
+    assert fast_compare("x^2+3x", "x^2+3y") is None
+    assert fast_compare("e^2", "7.389") is None  # e is a constant, not a variable
+
+
+def test_quick_box_finder_matches_the_shared_rule():
+    import random
+
+    from pathscope.answers import last_boxed
+    from pathscope.verify.extract import _quick_last_boxed
+
+    rng = random.Random(0)
+    cases = ["\\boxed 5 and", "\\boxed{1} then \\boxed{2", "\\boxed{\\{1,2\\}}", "\\fbox{x}", "\\boxedx{3}",
+             "a \\boxed {\\frac{1}{2}} b", "\\boxed{}", "\\boxed{a}\\boxed{b}", "no box"]
+    cases += ["".join(rng.choice("\\boxed{}fbx 12\\frac") for _ in range(30)) for _ in range(5000)]
+    for text in cases:
+        assert _quick_last_boxed(text) == last_boxed(text), text
 
 
 @pytest.mark.parametrize("s", ["x^2+1", "2^{2^{2^{100}}}", "\\frac{1}{0}", "\\sqrt{-1}", "12\\frac{3}{5}x", "(1,2]", "\\infty"])

@@ -67,12 +67,13 @@ def problem_kinds(run: Run) -> dict[str, int]:
 
 
 def write_verdicts(run: Run, table) -> int:
-    """Insert (or replace) verdict rows from an Arrow table with columns
-    model_id, problem_id, sample_idx, verifier, extracted, correct, status, detail."""
+    """Insert verdict rows from an Arrow table with columns model_id,
+    problem_id, sample_idx, verifier, extracted, correct, status, detail
+    (rows of samples that already have this verifier's verdict are refused)."""
     run.con.register("_incoming_verdicts", table)
     try:
         run.con.execute(
-            """INSERT OR REPLACE INTO verdicts
+            """INSERT INTO verdicts
                    (model_id, problem_id, sample_idx, verifier, extracted, correct, status, detail)
                SELECT model_id, problem_id, sample_idx, verifier, extracted, correct, status, detail
                FROM _incoming_verdicts"""

@@ -92,14 +92,26 @@ def verify_run(run: Run, options: VerifyOptions, on_progress: Callable[[int], No
         if need_ref:
             result.skipped_no_reference += vstore.pending_without_reference(run, verifier, kinds)
         grader = _make_grader(verifier, workers, options, result)
+
+        def commit(prepared) -> None:
+            table = grader.finish(prepared) if hasattr(grader, "finish") else prepared
+            with run.transaction():
+                vstore.write_verdicts(run, table)
+            counts.update(table.column("status").to_pylist())
+            if on_progress:
+                on_progress(table.num_rows)
+
         try:
+            # One batch in flight: while workers grade batch i's hard pairs,
+            # batch i+1 is read and its answers extracted.
+            waiting = None
             for batch in vstore.pending_batches(run, verifier, kinds, options.batch_rows, need_ref):
-                table = grader(batch)
-                with run.transaction():
-                    vstore.write_verdicts(run, table)
-                counts.update(table.column("status").to_pylist())
-                if on_progress:
-                    on_progress(batch.num_rows)
+                prepared = grader.prepare(batch) if hasattr(grader, "prepare") else grader(batch)
+                if waiting is not None:
+                    commit(waiting)
+                waiting = prepared
+            if waiting is not None:
+                commit(waiting)
         finally:
             close = getattr(grader, "close", None)
             if close:
@@ -174,7 +186,9 @@ class MathGrader:
             self.pool.close()
             self.pool = None
 
-    def __call__(self, batch):
+    def prepare(self, batch):
+        """Extract answers, settle what the fast tiers can, send the rest to
+        the pool without waiting."""
         from .extract import extract_math
         from .math_check import fast_compare
 
@@ -193,11 +207,19 @@ class MathGrader:
             if fast is not None:
                 self.cache[key] = ("pass" if fast[0] else "fail", f"fast:{fast[1]}")
             else:
-                self.cache[key] = None  # placeholder: queued once
+                self.cache[key] = None  # graded by the pool; queued once
                 slow.append((key, ans, ref))
         if slow:
             self.result.sent_to_math_verify += len(slow)
-            self.cache.update(self._pool().grade(slow))
+            self._pool().submit(slow)
+        return batch, answers, refs
+
+    def finish(self, prepared):
+        """Verdict rows for a prepared batch, waiting for its pool results."""
+        batch, answers, refs = prepared
+        missing = {(ref, ans) for ans, ref in zip(answers, refs) if ans is not None and self.cache[(ref, ans)] is None}
+        if missing:
+            self.cache.update(self.pool.collect(missing))
         graded = []
         for ans, ref in zip(answers, refs):
             if ans is None:
@@ -206,3 +228,6 @@ class MathGrader:
                 status, detail = self.cache[(ref, ans)]
                 graded.append((ans, status, detail))
         return _table(batch, "math", graded)
+
+    def __call__(self, batch):
+        return self.finish(self.prepare(batch))

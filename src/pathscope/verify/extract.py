@@ -34,11 +34,39 @@ def _tidy(ans: str) -> str | None:
     return s or None
 
 
+def _quick_last_boxed(text: str) -> str | None:
+    """The common case fast: the last box command is complete and braced.
+    Anything unusual (``\\boxed 5``, an unclosed last box, an escaped brace)
+    defers to :func:`pathscope.answers.last_boxed`, which defines the rule."""
+    pos = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
+    if pos < 0:
+        return None
+    name_end = pos + (6 if text.startswith("\\boxed", pos) else 5)
+    start = text.find("{", name_end)
+    if start < 0 or text[name_end:start].strip(" \t") != "":
+        return last_boxed(text)
+    depth = 0
+    n = len(text)
+    j = start
+    while j < n:
+        ch = text[j]
+        if ch == "\\" and j + 1 < n and text[j + 1] in "{}":
+            return last_boxed(text)
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : j].strip()
+        j += 1
+    return last_boxed(text)
+
+
 def extract_math(text: str | None) -> tuple[str | None, str]:
     """(answer, how) where ``how`` is boxed | hashes | answer_is | answer_line | none."""
     if not text:
         return None, "none"
-    boxed = last_boxed(text)
+    boxed = _quick_last_boxed(text)
     if boxed is not None and boxed != "":
         return boxed, "boxed"
     for how, pattern in (("hashes", _HASHES), ("answer_is", _ANSWER_IS), ("answer_line", _ANSWER_LINE)):

@@ -25,9 +25,11 @@ class _GiveUp(Exception):
 
 
 class _Parser:
-    def __init__(self, s: str):
+    def __init__(self, s: str, env: dict[str, float] | None = None):
         self.s = s
         self.i = 0
+        self.env = env  # single-letter variables -> values; None: no variables
+        self.seen: set[str] = set()
 
     def peek(self) -> str:
         return self.s[self.i] if self.i < len(self.s) else ""
@@ -81,7 +83,8 @@ class _Parser:
                 if d == 0:
                     raise _GiveUp
                 val /= d
-            elif c and (c.isdigit() or c in "({." or cmd in ("\\frac", "\\dfrac", "\\tfrac", "\\sqrt", "\\pi", "\\left")):
+            elif c and (c.isdigit() or c in "({." or (self.env is not None and _is_var(c))
+                        or cmd in ("\\frac", "\\dfrac", "\\tfrac", "\\sqrt", "\\pi", "\\left")):
                 val *= self.factor()  # implicit product: 3\sqrt{5}, 2\pi, (1)(2)
             else:
                 return val
@@ -172,7 +175,16 @@ class _Parser:
         if cmd == "\\pi":
             self.i += len(cmd)
             return math.pi
+        if self.env is not None and _is_var(c):
+            self.i += 1
+            self.seen.add(c)
+            return self.env[c]
         raise _GiveUp
+
+
+def _is_var(c: str) -> bool:
+    # e and i are constants in answers, not variables: left to math-verify.
+    return len(c) == 1 and c.isascii() and c.isalpha() and c not in "ei"
 
 
 _MIXED = re.compile(r"\d\s*\\[dt]?frac")
@@ -198,3 +210,84 @@ def latex_value(s: str) -> float | None:
 def values_equal(a: float, b: float, rel: float = 1e-9, abs_tol: float = 1e-12) -> bool:
     """Equal up to float rounding of the evaluation."""
     return abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_tol)
+
+
+# -- expressions in variables: compare as functions at random points ---------------
+
+_POINTS = [{c: 0.5 + ((k * 7919 + ord(c) * 104729) % 1000) / 613.0 for c in "abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"} for k in range(1, 4)]
+
+
+def function_values(s: str) -> tuple[frozenset, list[float]] | None:
+    """(variables, values at three fixed pseudo-random points) of an
+    expression in single-letter variables, or None.  Two expressions in the
+    same variables that agree at all three points are the same polynomial /
+    rational function for any practical purpose (Schwartz-Zippel); one point
+    of disagreement proves them different."""
+    if not s or len(s) > 200 or _MIXED.search(s):
+        return None
+    values, seen = [], None
+    for env in _POINTS:
+        p = _Parser(s, env)
+        try:
+            val = p.expr()
+        except (_GiveUp, ValueError, ZeroDivisionError, OverflowError, RecursionError):
+            return None
+        if p.i != len(s) or math.isnan(val) or math.isinf(val):
+            return None
+        values.append(val)
+        seen = frozenset(p.seen)
+    return seen, values
+
+
+# -- intervals, tuples and sets of numbers ------------------------------------------
+
+_INF = {"\\infty": math.inf, "+\\infty": math.inf, "-\\infty": -math.inf, "\\inf": math.inf, "-\\inf": -math.inf}
+
+
+def _split_top(s: str) -> list[str] | None:
+    parts, depth, cur = [], 0, []
+    for ch in s:
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+            if depth < 0:
+                return None
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def structure(s: str) -> tuple[str, list[float]] | None:
+    """("(]", values) for an interval or tuple, ("set", sorted values) for a
+    set, of closed-form numbers (and +-infinity); None otherwise."""
+    if s.startswith("\\{") and s.endswith("\\}"):
+        kind, inner = "set", s[2:-2]
+    elif len(s) >= 2 and s[0] in "([" and s[-1] in ")]":
+        kind, inner = s[0] + s[-1], s[1:-1]
+    else:
+        return None
+    parts = _split_top(inner)
+    if not parts or (kind != "set" and len(parts) < 2):
+        return None
+    vals = []
+    for part in parts:
+        part = part.strip()
+        if part in _INF:
+            vals.append(_INF[part])
+            continue
+        v = latex_value(part)
+        if v is None:
+            return None
+        vals.append(v)
+    return kind, (sorted(vals) if kind == "set" else vals)
+
+
+def structures_equal(a: tuple[str, list[float]], b: tuple[str, list[float]]) -> bool:
+    if a[0] != b[0] or len(a[1]) != len(b[1]):
+        return False
+    return all(x == y or (math.isfinite(x) and math.isfinite(y) and values_equal(x, y)) for x, y in zip(a[1], b[1]))

@@ -8,7 +8,9 @@ spaces, ``{,}`` thousands separators, degree and percent signs, a trailing
 compared exactly; a decimal must be the rounding of the other value at its
 own precision and within the paper's relative tolerance 1e-4; or both
 closed-form constants (roots, powers, pi; :mod:`pathscope.verify.latex_number`)
-whose values agree to 1e-9.  Everything else goes to
+whose values agree to 1e-9; or intervals, tuples and sets of such numbers,
+compared element by element; or expressions in the same single-letter
+variables, compared at three fixed points.  Everything else goes to
 ``math-verify`` (:func:`math_verify_compare`), which understands LaTeX,
 intervals, sets, matrices and symbolic equality, and which the caller runs in
 worker processes (:mod:`pathscope.verify.pool`): its ``signal.alarm`` timeouts
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .latex_number import latex_value, values_equal
+from .latex_number import function_values, latex_value, structure, structures_equal, values_equal
 
 REL_TOL = Fraction(1, 10**4)
 
@@ -121,6 +123,12 @@ def fast_compare(pred: str, ref: str) -> tuple[bool, str] | None:
             ok = diff <= 0.5 * 10 ** -min(digits) * (1 + 1e-9) and diff <= float(REL_TOL) * max(abs(pv), abs(rv))
             return ok, "value"
         return values_equal(pv, rv), "value"
+    ps, rs = structure(p), structure(r)
+    if ps is not None and rs is not None:
+        return structures_equal(ps, rs), "structure"
+    pf, rf = function_values(p), function_values(r)
+    if pf is not None and rf is not None and pf[0] == rf[0] and pf[0]:
+        return all(values_equal(x, y) for x, y in zip(pf[1], rf[1])), "function"
     return None
 
 
