@@ -159,7 +159,9 @@ class ClustersScreen(ExportMixin, PathscopeScreen):
             table.move_cursor(row=min(max(keep, 0), len(m.rows) - 1))
         base, rl = self.papp.base_model, self.papp.rl_model
         n_novel = sum(1 for r in m.rows if r["rl_correct"] > 0 and r["base_n"] == 0)
-        what = "clusters with correct RL members and no base member" if self.rl_only else "strategy clusters"
+        plural = "" if len(m.rows) == 1 else "s"
+        what = (f"cluster{plural} with correct RL members and no base member" if self.rl_only
+                else f"strategy cluster{plural}")
         if not m.rows:
             text = Content.assemble(
                 ("problem ", "$text-muted"), (clean(m.problem_id), "bold"),
