@@ -5,7 +5,8 @@ problems x 1,000 samples) with realistic repetition, about 20 distinct final
 answers per problem (the reference, equivalent rewrites of it, and wrong
 answers of the same shape, Zipf-distributed).  Reference answers mix
 integers, fractions, closed forms (roots, pi) and structured answers
-(intervals, tuples, polynomials, sets), roughly as in MATH-style sets.
+(intervals, tuples, polynomials, sets), roughly as in MATH-style sets; some
+answers are equations (``x = 12``), which only math-verify settles.
 
 pathscope's side is the whole stage, timed end to end: stream the pending
 samples out of DuckDB, extract answers, grade each distinct pair once
@@ -48,7 +49,9 @@ def _reference(rng, kind: int) -> tuple[str, list[str], callable]:
     """(reference, equivalent rewrites, wrong-answer maker) for one problem."""
     if kind == 0:  # integer
         a = int(rng.integers(2, 2000))
-        return str(a), [f"{a}.0", f"{a} \\text{{ units}}", f"{a:,}" if a >= 1000 else f"{a}"], lambda r: str(a + int(r.integers(-50, 50)) or 1)
+        # "x = 12" style answers need math-verify (an equation, not a number)
+        return str(a), [f"{a}.0", f"{a} \\text{{ units}}", f"x = {a}"], lambda r: (
+            str(a + int(r.integers(-50, 50)) or 1) if r.random() < 0.97 else f"x = {a + int(r.integers(1, 50))}")
     if kind == 1:  # fraction
         a, b = int(rng.integers(1, 30)), int(rng.integers(31, 97))
         return f"\\frac{{{a}}}{{{b}}}", [f"\\dfrac{{{a}}}{{{b}}}", f"{a}/{b}", f"\\frac{{{2 * a}}}{{{2 * b}}}"], lambda r: f"\\frac{{{a + int(r.integers(1, 9))}}}{{{b}}}"
