@@ -187,3 +187,30 @@ def test_agreement_with_the_qwen_grader_on_math_cot_100(run_path, capsys):
     with open_run(run_path, read_only=True) as run:
         assert run.count("verdicts") == 800
         assert run.one("SELECT count(*) FROM stages WHERE stage = 'verify' AND status = 'done'")[0] == 1
+
+
+def test_interrupted_verify_keeps_committed_batches_and_resumes(run_path):
+    from pathscope import open_run
+    from pathscope.verify.engine import VerifyOptions, verify_run
+
+    with open_run(run_path) as run:
+        mid = run.ensure_model("m", role="base")
+        run.add_problems(pa.table({"problem_id": [f"p{i}" for i in range(10)], "prompt": ["q"] * 10,
+                                   "answer": [str(i) for i in range(10)], "kind": ["math"] * 10}))
+        run.add_samples(pa.table({"model_id": [mid] * 100, "problem_id": [f"p{i // 10}" for i in range(100)],
+                                  "sample_idx": [i % 10 for i in range(100)],
+                                  "text": [f"\\boxed{{{(i // 10) if i % 2 else 99}}}" for i in range(100)]}))
+        calls = []
+
+        def stop_after_two(n):
+            calls.append(n)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            verify_run(run, VerifyOptions(workers=0, batch_rows=20), on_progress=stop_after_two)
+        assert run.count("verdicts") == 40  # two committed batches survive
+        result = verify_run(run, VerifyOptions(workers=0, batch_rows=20))
+        assert sum(result.by_verifier["math"].values()) == 60
+        assert run.count("verdicts") == 100
+        assert run.one("SELECT count(*) FROM verdicts WHERE correct")[0] == 50
