@@ -172,3 +172,61 @@ def test_resolve_reviewer(tmp_path, monkeypatch):
         resolve_reviewer(None)
     (tmp_path / "pathscope.toml").unlink()
     assert resolve_reviewer(None)  # the OS user
+
+
+# -- a model check: any sequence of marks, notes and undos ------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("mark"), st.integers(0, 2), st.sampled_from(["already_in_base", "novel", "unsure"])),
+        st.tuples(st.just("note"), st.integers(0, 2), st.text("abc xyz[]/", min_size=0, max_size=8)),
+        st.tuples(st.just("undo"), st.just(0), st.just("")),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_OPS)
+def test_queue_matches_a_simple_model(run, ops):
+    """Marks/notes/undos through the queue agree with a plain stack model; the
+    table only ever grows; a fresh queue (a reopening) sees the same state."""
+    reviewer = f"r{run.count('annotations')}"  # a fresh reviewer per example keeps examples apart
+    q = ReviewQueue(run, reviewer, problem_id="p1")
+    state = {i: ("cleared", None) for i in range(3)}  # position -> (label, note)
+    history = {i: [] for i in range(3)}  # position -> states before each of this session's writes
+    stack = []
+    writes = 0
+    before = run.count("annotations")
+    for op, pos, arg in ops:
+        if op == "mark":
+            history[pos].append(state[pos])
+            q.mark(pos, arg)
+            state[pos] = (arg, state[pos][1])
+            stack.append(pos)
+            writes += 1
+        elif op == "note":
+            history[pos].append(state[pos])
+            q.note(pos, arg)
+            state[pos] = (state[pos][0], arg or None)
+            stack.append(pos)
+            writes += 1
+        else:
+            got = q.undo()
+            if not stack:
+                assert got is None
+                continue
+            pos = stack.pop()
+            assert got[0] == pos
+            state[pos] = history[pos].pop()
+            writes += 1
+    assert run.count("annotations") - before == writes  # one appended row per write, none changed
+    for pos in range(3):
+        cur = ann.current(run, "sample", q.target_id(pos), reviewer)
+        got = (cur.label, cur.note) if cur else ("cleared", None)
+        assert got == state[pos]
+    fresh = ReviewQueue(run, reviewer, problem_id="p1")
+    assert fresh.progress() == q.progress() == (sum(1 for s in state.values() if s[0] != "cleared"), len(q))

@@ -132,6 +132,7 @@ class ReviewQueue:
         self._target = table.column("target_id").to_pylist()
         self._label: list[str | None] = table.column("label").to_pylist()
         self._index = {t: i for i, t in enumerate(self._target)}
+        self._done = sum(1 for lab in self._label if lab in ann.REVIEWED_LABELS)
 
     def __len__(self) -> int:
         return len(self._target)
@@ -151,7 +152,7 @@ class ReviewQueue:
 
     def progress(self) -> tuple[int, int]:
         """(items reviewed, items in the queue)."""
-        return sum(1 for lab in self._label if lab in ann.REVIEWED_LABELS), len(self._label)
+        return self._done, len(self._label)
 
     def progress_text(self) -> str:
         done, total = self.progress()
@@ -181,13 +182,13 @@ class ReviewQueue:
     def mark(self, position: int, label: str, run: Run | None = None) -> ann.Mark:
         """Give item ``position`` a label; committed when this returns."""
         m = ann.mark(run or self.run, self.kind, self._target[position], label, self.reviewer)
-        self._label[position] = m.label
+        self._set_label(position, m.label)
         self._undo.append(m)
         return m
 
     def note(self, position: int, text: str, run: Run | None = None) -> ann.Mark:
         m = ann.add_note(run or self.run, self.kind, self._target[position], text, self.reviewer)
-        self._label[position] = m.label
+        self._set_label(position, m.label)
         self._undo.append(m)
         return m
 
@@ -201,8 +202,13 @@ class ReviewQueue:
         self._undo.pop()
         pos = self._index.get(undone.target_id)
         if pos is not None:
-            self._label[pos] = restored.label
+            self._set_label(pos, restored.label)
         return (pos if pos is not None else -1), restored
+
+    def _set_label(self, position: int, label: str) -> None:
+        was = self._label[position] in ann.REVIEWED_LABELS
+        self._label[position] = label
+        self._done += (label in ann.REVIEWED_LABELS) - was
 
     @property
     def can_undo(self) -> bool:
