@@ -260,3 +260,25 @@ async def test_export_key_writes_annotated_clusters(open_app, review_run, tmp_pa
         assert "novel" in json.dumps(marked[0])
     else:
         assert "symmetry shortcut" in text and "novel" in text and "p2" not in text
+
+
+async def test_review_keys_can_be_remapped(review_run, tmp_path):
+    """Review actions live in the one registry: the config keymap accepts their ids."""
+    from pathscope.tui.app import PathscopeApp
+    from pathscope.tui.config import load_config
+
+    cfg = tmp_path / "pathscope.toml"
+    cfg.write_text('[review]\nreviewer = "dana"\n\n[tui.keys]\n"review.novel" = "N"\n"review.next" = "l"\n')
+    config = load_config(cfg)
+    run = open_run(review_run, create=False)
+    app = PathscopeApp(run, config=config)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _review(pilot, "N")
+            assert "saved: rl/p1/1 → novel" in _status(screen) and "reviewer dana" in _bar(screen)
+            await pilot.press("l")
+            await settle(pilot)
+            assert screen.item.target_id == "rl/p1/3"
+    finally:
+        run.close()
+    assert _marks(review_run, "dana") == {"rl/p1/1": "novel"}

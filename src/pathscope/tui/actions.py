@@ -74,6 +74,28 @@ REGISTRY: list[Action] = [
     Action("detail.next_problem", "right_square_bracket", "problem(1)", "Next problem in the list", "detail", label="next prob"),
     Action("detail.prev_problem", "left_square_bracket", "problem(-1)", "Previous problem in the list", "detail", label="prev prob"),
     Action("detail.back", "escape", "app.goto('problems')", "Back to the problem list", "detail", label="back", show=False),
+    # -- step tree --------------------------------------------------------------
+    Action("tree.diverge", "v", "diverge", "Jump to where base and RL diverge (deepest shared node)", "tree", label="diverge"),
+    Action("tree.back", "escape", "app.goto('detail')", "Back to the problem detail", "tree", label="back", show=False),
+    # -- strategy clusters ------------------------------------------------------
+    Action("clusters.rl_only", "b", "toggle_rl_only", "Only clusters with correct RL members and no base member", "clusters", label="RL-only"),
+    Action("clusters.export", "e", "export('problem')", "Export this problem's annotated clusters", "clusters", label="export"),
+    Action("clusters.export_run", "E", "export('run')", "Export the whole run's annotated clusters", "clusters", label="export run", show=False),
+    Action("clusters.back", "escape", "app.goto('detail')", "Back to the problem detail", "clusters", label="back", show=False),
+    # -- review -----------------------------------------------------------------
+    Action("review.base", "y", "mark('already_in_base')", "Mark: already in base", "review", label="in base"),
+    Action("review.novel", "n", "mark('novel')", "Mark: novel (not in base)", "review", label="novel"),
+    Action("review.unsure", "u", "mark('unsure')", "Mark: unsure", "review", label="unsure"),
+    Action("review.note", "c", "note", "Add a note to this item", "review", label="note"),
+    Action("review.undo", "z", "undo", "Undo the last mark or note", "review", label="undo"),
+    Action("review.next", "space,j", "move(1)", "Next item", "review", label="next"),
+    Action("review.prev", "k", "move(-1)", "Previous item", "review", label="prev"),
+    Action("review.resume", "g", "resume", "Go to the first item not yet reviewed", "review", label="resume", show=False),
+    Action("review.kind", "m", "toggle_kind", "Queue of samples or of clusters", "review", label="samples/clusters"),
+    Action("review.scope", "a", "toggle_scope", "Whole run or this problem only", "review", label="run/problem"),
+    Action("review.export", "e", "export('problem')", "Export this problem's annotated clusters", "review", label="export", show=False),
+    Action("review.export_run", "E", "export('run')", "Export the whole run's annotated clusters", "review", label="export run", show=False),
+    Action("review.back", "escape", "app.goto('detail')", "Back to the problem detail", "review", label="back", show=False),
 ]
 
 

@@ -22,7 +22,7 @@ from ...review import LABEL_TEXT
 from ...safe_text import clean
 from ...store import annotations as ann
 from ...store import tree_queries
-from ..actions import Action, bindings_for, register
+from ..actions import bindings_for
 from ..messages import QueryFailed
 from ..widgets.cot_view import CotView
 from .base import PathscopeScreen
@@ -30,12 +30,6 @@ from .review_support import ExportMixin, reviewer_for
 
 STYLES = Path(__file__).resolve().parents[2] / "styles"
 
-register(
-    Action("clusters.rl_only", "b", "toggle_rl_only", "Only clusters with correct RL members and no base member", "clusters", label="RL-only"),
-    Action("clusters.export", "e", "export('problem')", "Export this problem's annotated clusters", "clusters", label="export"),
-    Action("clusters.export_run", "E", "export('run')", "Export the whole run's annotated clusters", "clusters", label="export run", show=False),
-    Action("clusters.back", "escape", "app.goto('detail')", "Back to the problem detail", "clusters", label="back", show=False),
-)
 
 
 def _one_line(text: str | None, limit: int = 100) -> str:

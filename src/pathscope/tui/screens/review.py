@@ -26,28 +26,13 @@ from textual.worker import get_current_worker
 from ...review import LABEL_TEXT, ReviewItem, ReviewQueue
 from ...safe_text import clean
 from ...store.annotations import Mark
-from ..actions import Action, bindings_for, register
+from ..actions import bindings_for
 from ..widgets.cot_view import CotView
 from .base import PathscopeScreen
 from .review_support import ExportMixin, TextDialog, cursor_run, reviewer_for, write_refusal
 
 STYLES = Path(__file__).resolve().parents[2] / "styles"
 
-register(
-    Action("review.base", "y", "mark('already_in_base')", "Mark: already in base", "review", label="in base"),
-    Action("review.novel", "n", "mark('novel')", "Mark: novel (not in base)", "review", label="novel"),
-    Action("review.unsure", "u", "mark('unsure')", "Mark: unsure", "review", label="unsure"),
-    Action("review.note", "c", "note", "Add a note to this item", "review", label="note"),
-    Action("review.undo", "z", "undo", "Undo the last mark or note", "review", label="undo"),
-    Action("review.next", "space,j", "move(1)", "Next item", "review", label="next"),
-    Action("review.prev", "k", "move(-1)", "Previous item", "review", label="prev"),
-    Action("review.resume", "g", "resume", "Go to the first item not yet reviewed", "review", label="resume", show=False),
-    Action("review.kind", "m", "toggle_kind", "Queue of samples or of clusters", "review", label="samples/clusters"),
-    Action("review.scope", "a", "toggle_scope", "Whole run or this problem only", "review", label="run/problem"),
-    Action("review.export", "e", "export('problem')", "Export this problem's annotated clusters", "review", label="export", show=False),
-    Action("review.export_run", "E", "export('run')", "Export the whole run's annotated clusters", "review", label="export run", show=False),
-    Action("review.back", "escape", "app.goto('detail')", "Back to the problem detail", "review", label="back", show=False),
-)
 
 _MARK_STYLE = {"already_in_base": "bold $primary", "novel": "bold $warning", "possibly_novel": "bold $warning",
                "unsure": "bold $secondary", "cleared": "$text-muted"}

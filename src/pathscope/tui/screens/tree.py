@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from ...safe_text import clean
 from ...store import tree_queries
-from ..actions import Action, bindings_for, register
+from ..actions import bindings_for
 from ..messages import QueryFailed
 from ..widgets.cot_view import CotView
 from ..widgets.step_tree import StepNode, StepTree
@@ -31,10 +31,6 @@ STYLES = Path(__file__).resolve().parents[2] / "styles"
 #: Samples listed per node.
 NODE_SAMPLES = 200
 
-register(
-    Action("tree.diverge", "v", "diverge", "Jump to where base and RL diverge (deepest shared node)", "tree", label="diverge"),
-    Action("tree.back", "escape", "app.goto('detail')", "Back to the problem detail", "tree", label="back", show=False),
-)
 
 
 def _one_line(text: str | None, limit: int = 120) -> str:
