@@ -85,6 +85,7 @@ def test_report_json(verified_run, capsys):
     assert rep["distinct_answers"]["base-model"]["max"] <= 4
 
 
+@pytest.mark.slow
 def test_report_tables_and_plots(verified_run, tmp_path):
     path = verified_run[0]
     plots = tmp_path / "figs"

@@ -157,3 +157,22 @@ def test_verify_cli_grades_code_problems(run_path, capsys):
         rows = run.con.execute("SELECT sample_idx, status, correct, detail FROM verdict ORDER BY sample_idx").fetchall()
     assert [r[1] for r in rows] == ["pass", "fail", "timeout", "no_answer"]
     assert [r[2] for r in rows] == [True, False, False, False]
+
+
+def test_code_problems_without_tests_are_skipped_and_bad_tests_named(run_path, capsys):
+    from pathscope import open_run
+
+    with open_run(run_path) as run:
+        mid = run.ensure_model("coder", role="base")
+        run.add_problems(pa.table({"problem_id": ["nt"], "prompt": ["?"], "kind": ["code"], "tests": pa.array([None], pa.string())}))
+        run.add_samples(pa.table({"model_id": [mid], "problem_id": ["nt"], "sample_idx": [0], "text": ["```python\nprint(1)\n```"]}))
+    assert main(["verify", str(run_path)]) == 0
+    assert "skipped 1 samples" in capsys.readouterr().err
+    with open_run(run_path) as run:
+        run.add_problems(pa.table({"problem_id": ["bad"], "prompt": ["?"], "kind": ["code"], "tests": [json.dumps({"cases": [{"input": "1"}]})]}))
+        run.add_samples(pa.table({"model_id": [1], "problem_id": ["bad"], "sample_idx": [0], "text": ["```python\nprint(1)\n```"]}))
+    assert main(["verify", str(run_path)]) == 1
+    err = capsys.readouterr().err
+    assert "error: problem bad: tests case 0 needs 'input' and 'output'." in err and "Traceback" not in err
+    with open_run(run_path, read_only=True) as run:
+        assert run.one("SELECT status FROM stages ORDER BY stage_run_id DESC LIMIT 1")[0] == "interrupted"

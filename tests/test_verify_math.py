@@ -128,6 +128,7 @@ def test_closed_form_evaluator_gives_up(s):
     assert latex_value(s) is None
 
 
+@pytest.mark.slow
 def test_pool_grades_in_worker_processes_and_kills_at_the_timeout():
     items = [(i, p, r) for i, (p, r) in enumerate([("x=5", "5"), ("(1,2]", "[1,2]")] * 3)]
     # inner_timeout 60 lets math-verify run long; the parent's 2 s limit must stop it.

@@ -72,6 +72,6 @@ def _print(result) -> None:
             f"{result.sent_to_math_verify:,} of them by math-verify."
         )
     if result.skipped_no_reference:
-        err_console.print(f"[yellow]skipped {result.skipped_no_reference:,} samples whose problem has no reference answer.[/]")
+        err_console.print(f"[yellow]skipped {result.skipped_no_reference:,} samples whose problem has no reference answer (or, for code, no tests).[/]")
     for kind, n in result.unknown_kinds.items():
         err_console.print(f"[yellow]{n:,} problems of kind {kind!r} have no verifier (use --verifier to pick one).[/]")

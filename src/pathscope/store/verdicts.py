@@ -29,18 +29,17 @@ def pending_count(run: Run, verifier: str, kinds: list[str] | None) -> int:
     return int(run.one("SELECT count(*) " + _PENDING.format(where=where), params + [verifier])[0])
 
 
-def pending_without_reference(run: Run, verifier: str, kinds: list[str] | None) -> int:
-    """Pending samples whose problem has no reference answer (math, choice cannot grade them)."""
+_NEEDS = {"answer": "p.answer IS NOT NULL AND trim(p.answer) <> ''", "tests": "p.tests IS NOT NULL"}
+
+
+def pending_without_reference(run: Run, verifier: str, kinds: list[str] | None, need: str = "answer") -> int:
+    """Pending samples whose problem lacks what the verifier grades against
+    (``need``: 'answer' for math and choice, 'tests' for code)."""
     where, params = _where(kinds)
-    return int(
-        run.one(
-            "SELECT count(*) " + _PENDING.format(where=where + " AND (p.answer IS NULL OR trim(p.answer) = '')"),
-            params + [verifier],
-        )[0]
-    )
+    return int(run.one("SELECT count(*) " + _PENDING.format(where=where + f" AND NOT ({_NEEDS[need]})"), params + [verifier])[0])
 
 
-def pending_batches(run: Run, verifier: str, kinds: list[str] | None, batch_rows: int, need_reference: bool):
+def pending_batches(run: Run, verifier: str, kinds: list[str] | None, batch_rows: int, need: str | None):
     """Stream the pending samples as Arrow record batches of ``batch_rows``
     (model_id, problem_id, sample_idx, text, answer, tests, metadata).
 
@@ -48,8 +47,8 @@ def pending_batches(run: Run, verifier: str, kinds: list[str] | None, batch_rows
     run's connection between batches; the stream sees the snapshot it began with.
     """
     where, params = _where(kinds)
-    if need_reference:
-        where += " AND p.answer IS NOT NULL AND trim(p.answer) <> ''"
+    if need:
+        where += f" AND {_NEEDS[need]}"
     cur = run.con.cursor()
     reader = cur.sql(
         "SELECT s.model_id, s.problem_id, s.sample_idx, s.text, p.answer, p.tests::VARCHAR AS tests, "

@@ -88,9 +88,8 @@ def verify_run(run: Run, options: VerifyOptions, on_progress: Callable[[int], No
     workers = options.workers if options.workers is not None else default_workers()
     for verifier, kinds in plan(run, options.verifier):
         counts = result.by_verifier.setdefault(verifier, Counter())
-        need_ref = verifier in ("math", "choice")
-        if need_ref:
-            result.skipped_no_reference += vstore.pending_without_reference(run, verifier, kinds)
+        need = "tests" if verifier == "code" else "answer"
+        result.skipped_no_reference += vstore.pending_without_reference(run, verifier, kinds, need)
         grader = _make_grader(verifier, workers, options, result)
 
         def commit(prepared) -> None:
@@ -105,7 +104,7 @@ def verify_run(run: Run, options: VerifyOptions, on_progress: Callable[[int], No
             # One batch in flight: while workers grade batch i's hard pairs,
             # batch i+1 is read and its answers extracted.
             waiting = None
-            for batch in vstore.pending_batches(run, verifier, kinds, options.batch_rows, need_ref):
+            for batch in vstore.pending_batches(run, verifier, kinds, options.batch_rows, need):
                 prepared = grader.prepare(batch) if hasattr(grader, "prepare") else grader(batch)
                 if waiting is not None:
                     commit(waiting)

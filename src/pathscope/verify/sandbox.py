@@ -205,7 +205,8 @@ def _classify(report: dict, limits: Limits, wall: float, wall_killed: bool, stdo
     file_cap = limits.file_mb * 1024 * 1024
     if wall_killed and code is None:
         res.status, res.detail = "timeout", f"wall-clock limit ({limits.wall_s:g} s)"
-    elif sig in (signal.SIGXCPU, signal.SIGKILL) and cpu is not None and cpu >= limits.cpu_s - 0.1:
+    elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu is not None and cpu >= 0.8 * limits.cpu_s):
+        # SIGXCPU is the soft CPU limit; SIGKILL with the CPU spent, the hard one
         res.status, res.detail = "timeout", f"CPU limit ({limits.cpu_s:g} s)"
     elif sig == signal.SIGXFSZ or out_size >= file_cap or "File too large" in stderr:
         res.status, res.detail = "output_limit", f"output/file size limit ({limits.file_mb} MB)"
