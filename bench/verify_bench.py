@@ -54,20 +54,20 @@ def _reference(rng, kind: int) -> tuple[str, list[str], callable]:
             str(a + int(r.integers(-50, 50)) or 1) if r.random() < 0.97 else f"x = {a + int(r.integers(1, 50))}")
     if kind == 1:  # fraction
         a, b = int(rng.integers(1, 30)), int(rng.integers(31, 97))
-        return f"\\frac{{{a}}}{{{b}}}", [f"\\dfrac{{{a}}}{{{b}}}", f"{a}/{b}", f"\\frac{{{2 * a}}}{{{2 * b}}}"], lambda r: f"\\frac{{{a + int(r.integers(1, 9))}}}{{{b}}}"
+        return f"\\frac{{{a}}}{{{b}}}", [f"\\dfrac{{{a}}}{{{b}}}", f"{a}/{b}", f"\\frac{{{2 * a}}}{{{2 * b}}}"], lambda r: f"\\frac{{{a + int(r.integers(1, 40))}}}{{{b}}}"
     if kind == 2:  # closed form
         a, b = int(rng.integers(2, 9)), int(rng.choice([2, 3, 5, 6, 7]))
-        return f"{a}\\sqrt{{{b}}}", [f"\\sqrt{{{a * a * b}}}", f"{a} \\sqrt{{{b}}}", f"\\frac{{{2 * a}\\sqrt{{{b}}}}}{{2}}"], lambda r: f"{a + int(r.integers(1, 5))}\\sqrt{{{b}}}"
+        return f"{a}\\sqrt{{{b}}}", [f"\\sqrt{{{a * a * b}}}", f"{a} \\sqrt{{{b}}}", f"\\frac{{{2 * a}\\sqrt{{{b}}}}}{{2}}"], lambda r: f"{a + int(r.integers(1, 12))}\\sqrt{{{b + int(r.integers(0, 3))}}}"
     # structured: interval, tuple, polynomial or set
     a, b = int(rng.integers(-9, 0)), int(rng.integers(1, 9))
     sub = int(rng.integers(0, 4))
     if sub == 0:
-        return f"({a}, {b}]", [f"({a},{b}]", f"\\left({a}, {b}\\right]"], lambda r: f"({a}, {b + int(r.integers(1, 5))}]"
+        return f"({a}, {b}]", [f"({a},{b}]", f"\\left({a}, {b}\\right]"], lambda r: f"({a - int(r.integers(0, 6))}, {b + int(r.integers(1, 6))}]"
     if sub == 1:
-        return f"({a}, {b})", [f"({a},{b})", f"\\left({a},{b}\\right)"], lambda r: f"({a + int(r.integers(1, 4))}, {b})"
+        return f"({a}, {b})", [f"({a},{b})", f"\\left({a},{b}\\right)"], lambda r: f"({a + int(r.integers(1, 6))}, {b + int(r.integers(0, 6))})"
     if sub == 2:
-        return f"x^2 + {b}x {a}", [f"x^2{a}+{b}x", f"{b}x + x^2 {a}"], lambda r: f"x^2 + {b + int(r.integers(1, 5))}x {a}"
-    return f"\\{{{a}, {b}\\}}", [f"\\{{{b}, {a}\\}}", f"\\{{{a},{b}\\}}"], lambda r: f"\\{{{a}, {b + int(r.integers(1, 6))}\\}}"
+        return f"x^2 + {b}x {a}", [f"x^2{a}+{b}x", f"{b}x + x^2 {a}"], lambda r: f"x^2 + {b + int(r.integers(1, 6))}x {a - int(r.integers(0, 6))}"
+    return f"\\{{{a}, {b}\\}}", [f"\\{{{b}, {a}\\}}", f"\\{{{a},{b}\\}}"], lambda r: f"\\{{{a - int(r.integers(0, 6))}, {b + int(r.integers(1, 6))}\\}}"
 
 
 def build(path: Path, samples: int, per_problem: int, seed: int) -> tuple[float, dict]:
@@ -86,7 +86,7 @@ def build(path: Path, samples: int, per_problem: int, seed: int) -> tuple[float,
         answers.append(ref)
         wrongs = list(dict.fromkeys(wrong(rng) for _ in range(60)))[:20]
         pool = [ref] + variants + wrongs
-        weights = np.array([6.0] + [1.0] * len(variants) + [3.0 / (j + 1) for j in range(len(wrongs))])
+        weights = np.array([6.0] + [1.0] * len(variants) + [2.0 / (j + 1) ** 0.5 for j in range(len(wrongs))])
         weights /= weights.sum()
         picks = rng.choice(len(pool), size=per_problem, p=weights)
         distinct.append(len(set(picks.tolist())))
