@@ -32,3 +32,13 @@ def new_run(run_path):
     run = open_run(run_path)
     yield run
     run.close()
+
+
+# -- sampling: a tiny random model built once per session (tests/tiny_model.py) --------
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny-llama")
