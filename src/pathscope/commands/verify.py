@@ -25,13 +25,16 @@ def command(run: str, verifier: str, workers: int | None, batch_rows: int, math_
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..store.run import library_versions
-    from ..verify.engine import VerifyOptions, pending_total, verify_run
+    from ..verify.engine import VerifyOptions, pending_total, skipped_total, verify_run
 
     options = VerifyOptions(verifier=verifier, workers=workers, batch_rows=batch_rows, math_timeout=math_timeout)
     with open_for_cli(run, create=False) as r:
         total = pending_total(r, verifier)
         if total == 0:
-            err_console.print("nothing to verify: every sample already has a verdict.")
+            skipped = skipped_total(r, verifier)
+            err_console.print("nothing to verify: every gradable sample already has a verdict.")
+            if skipped:
+                err_console.print(f"[yellow]skipped {skipped:,} samples whose problem has no reference answer (or, for code, no tests).[/]")
             return
         stage = r.start_stage("verify", {"verifier": verifier, "workers": workers, "batch": batch_rows, "timeout": math_timeout},
                               library_versions())

@@ -17,19 +17,22 @@ _PENDING = """
 """
 
 
+_NEEDS = {"answer": "p.answer IS NOT NULL AND trim(p.answer) <> ''", "tests": "p.tests IS NOT NULL"}
+
+
 def _where(kinds: list[str] | None) -> tuple[str, list]:
     if kinds is None:
         return "true", []
     return "p.kind IN (" + ", ".join("?" for _ in kinds) + ")", list(kinds)
 
 
-def pending_count(run: Run, verifier: str, kinds: list[str] | None) -> int:
-    """Samples (of problems of these kinds; None = all) with no verdict from ``verifier``."""
+def pending_count(run: Run, verifier: str, kinds: list[str] | None, need: str | None = None) -> int:
+    """Samples (of problems of these kinds; None = all) with no verdict from
+    ``verifier`` (and, with ``need``, whose problem has what it grades against)."""
     where, params = _where(kinds)
+    if need:
+        where += f" AND {_NEEDS[need]}"
     return int(run.one("SELECT count(*) " + _PENDING.format(where=where), params + [verifier])[0])
-
-
-_NEEDS = {"answer": "p.answer IS NOT NULL AND trim(p.answer) <> ''", "tests": "p.tests IS NOT NULL"}
 
 
 def pending_without_reference(run: Run, verifier: str, kinds: list[str] | None, need: str = "answer") -> int:

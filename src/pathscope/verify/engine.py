@@ -77,7 +77,17 @@ def plan(run: Run, verifier: str) -> list[tuple[str, list[str] | None]]:
 
 
 def pending_total(run: Run, verifier: str) -> int:
-    return sum(vstore.pending_count(run, v, kinds) for v, kinds in plan(run, verifier))
+    """Samples the call will grade (those whose problem lacks a reference are skipped)."""
+    return sum(vstore.pending_count(run, v, kinds, _need(v)) for v, kinds in plan(run, verifier))
+
+
+def skipped_total(run: Run, verifier: str) -> int:
+    """Pending samples that cannot be graded: no reference answer (or no tests)."""
+    return sum(vstore.pending_without_reference(run, v, kinds, _need(v)) for v, kinds in plan(run, verifier))
+
+
+def _need(verifier: str) -> str:
+    return "tests" if verifier == "code" else "answer"
 
 
 def verify_run(run: Run, options: VerifyOptions, on_progress: Callable[[int], None] | None = None) -> VerifyResult:
@@ -88,7 +98,7 @@ def verify_run(run: Run, options: VerifyOptions, on_progress: Callable[[int], No
     workers = options.workers if options.workers is not None else default_workers()
     for verifier, kinds in plan(run, options.verifier):
         counts = result.by_verifier.setdefault(verifier, Counter())
-        need = "tests" if verifier == "code" else "answer"
+        need = _need(verifier)
         result.skipped_no_reference += vstore.pending_without_reference(run, verifier, kinds, need)
         grader = _make_grader(verifier, workers, options, result)
 
