@@ -1,0 +1,140 @@
+"""The shipped sample study: its problem generator, its ReST-EM step, and the
+committed run file (when present) opened the way a user on a light install would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pathscope.sample_study import problems as gen
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_RUN = REPO / "sample_data" / "run.duckdb"
+
+
+def test_generator_is_deterministic():
+    assert gen.splits(50, 20, seed=7) == gen.splits(50, 20, seed=7)
+    assert gen.splits(50, 20, seed=7) != gen.splits(50, 20, seed=8)
+
+
+def test_splits_are_disjoint_and_ids_unique():
+    train, test = gen.splits(400, 48)
+    assert len(train) == 400 and len(test) == 48
+    assert not {p["question"] for p in train} & {p["question"] for p in test}
+    ids = [p["id"] for p in train + test]
+    assert len(ids) == len(set(ids))
+
+
+def test_answers_are_correct_integers():
+    train, test = gen.splits(300, 48, seed=3)
+    kinds = set()
+    for p in train + test:
+        meta = p["metadata"]
+        kinds.add(meta["kind"])
+        assert int(p["answer"]) == gen.recompute(meta) >= 0
+        # Every number the answer depends on is printed in the question.
+        for key, value in meta.items():
+            if key not in ("kind", "steps", "expr"):
+                assert str(value) in p["question"]
+    assert len(kinds) == len(gen.ONE_STEP) + len(gen.TWO_STEP)
+
+
+def test_jsonl_reads_back(tmp_path):
+    gen.main([str(tmp_path), "--train", "10", "--test", "5"])
+    rows = [json.loads(line) for line in (tmp_path / "test.jsonl").read_text().splitlines()]
+    assert len(rows) == 5 and set(rows[0]) >= {"id", "question", "answer"}
+
+
+def test_select_examples_caps_and_dedupes():
+    from pathscope.sample_study.train import select_examples
+
+    rows = [("p1", "q1", i, "same text") for i in range(5)] + [("p1", "q1", 9, "other")]
+    rows += [("p2", "q2", i, f"t{i}") for i in range(10)]
+    out = select_examples(rows, per_problem=3, seed=0)
+    assert sum(1 for pid, _, _ in out if pid == "p1") == 2  # two distinct texts
+    assert sum(1 for pid, _, _ in out if pid == "p2") == 3
+
+
+@pytest.mark.slow
+def test_rest_em_step_trains_on_verified_correct_only(tmp_path, tiny_model):
+    """The M-step on a real run: only samples verified correct become training data."""
+    import pyarrow as pa
+
+    from pathscope import open_run
+    from pathscope.sample_study.train import train
+
+    run_file = tmp_path / "train.duckdb"
+    with open_run(run_file) as run:
+        mid = run.ensure_model("tiny", role="base", path_or_endpoint=str(tiny_model), backend="transformers")
+        mid = mid if isinstance(mid, int) else mid.model_id
+        run.add_problems(pa.table({"problem_id": ["a", "b"], "prompt": ["What is 2 + 3?", "What is 7 * 6?"], "answer": ["5", "42"], "kind": ["math", "math"]}))
+        run.add_samples(pa.table({
+            "model_id": [mid] * 4, "problem_id": ["a", "a", "b", "b"], "sample_idx": [0, 1, 0, 1],
+            "text": ["2 + 3 = 5. \\boxed{5}", "\\boxed{6}", "7 * 6 = 42. \\boxed{42}", "\\boxed{41}"],
+        }))
+        run.con.execute(
+            "INSERT INTO verdicts (model_id, problem_id, sample_idx, verifier, correct) VALUES "
+            "(?, 'a', 0, 'math', true), (?, 'a', 1, 'math', false), (?, 'b', 0, 'math', true), (?, 'b', 1, 'math', false)",
+            [mid, mid, mid, mid],
+        )
+    out = tmp_path / "rl"
+    summary = train(str(run_file), "tiny", str(tiny_model), str(out), epochs=1, batch_size=2, lr=1e-3)
+    assert summary["verified_correct"] == 2 and summary["train_examples"] == 2
+    assert summary["optimizer_steps"] == 1 and summary["rl_method"].startswith("ReST-EM")
+    assert (out / "config.json").exists() and json.loads((out / "rest_em.json").read_text())["samples"] == 4
+
+
+# -- the committed run -----------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_run():
+    if not SAMPLE_RUN.exists():
+        pytest.skip("sample_data/run.duckdb has not been built in this checkout")
+    from pathscope import open_run
+
+    run = open_run(SAMPLE_RUN, read_only=True)
+    yield run
+    run.close()
+
+
+def test_sample_run_is_small():
+    if not SAMPLE_RUN.exists():
+        pytest.skip("sample_data/run.duckdb has not been built in this checkout")
+    assert SAMPLE_RUN.stat().st_size < 25 * 1024 * 1024
+
+
+def test_sample_run_has_both_models_at_paper_protocol(sample_run):
+    roles = {m.role for m in sample_run.models()}
+    assert {"base", "rl"} <= roles
+    rows = sample_run.con.execute(
+        "SELECT model_id, min(c), count(*) FROM (SELECT model_id, problem_id, count(*) c FROM samples "
+        "GROUP BY ALL) GROUP BY model_id"
+    ).fetchall()
+    assert len(rows) >= 2
+    n_problems = sample_run.count("problems")
+    for _mid, min_n, probs in rows:
+        assert min_n >= 32 and probs == n_problems
+    for m in sample_run.models():
+        params = m.sampling_params or {}
+        if isinstance(params, str):
+            params = json.loads(params)
+        flat = json.dumps(params)
+        assert '"temperature": 0.6' in flat and '"top_p": 0.95' in flat
+
+
+def test_sample_run_is_verified_scored_and_analysed(sample_run):
+    n = sample_run.count("samples")
+    assert sample_run.one("SELECT count(*) FROM verdict")[0] == n
+    base = [m for m in sample_run.models() if m.role == "base"][0]
+    scored = sample_run.one("SELECT count(*) FROM scores WHERE scorer_model_id = ?", [base.model_id])[0]
+    assert scored == n
+    for table in ("clusters", "cluster_members", "tree_nodes", "evidence"):
+        assert sample_run.count(table) > 0, table
+
+
+def test_sample_run_names_its_rl_method(sample_run):
+    meta = sample_run.meta()
+    assert meta.get("rl_method", "").startswith("ReST-EM")
