@@ -230,3 +230,22 @@ def test_queue_matches_a_simple_model(run, ops):
         assert got == state[pos]
     fresh = ReviewQueue(run, reviewer, problem_id="p1")
     assert fresh.progress() == q.progress() == (sum(1 for s in state.values() if s[0] != "cleared"), len(q))
+
+
+def test_queue_keys_with_slashes(run):
+    """Model names and problem ids with '/' map to the right queue rows both ways."""
+    with run.transaction():
+        run.con.execute("UPDATE models SET name = 'org/rl' WHERE name = 'rl'")
+        run.ensure_model("org", role="other")  # a model whose name prefixes the other's
+        for table in ("samples", "verdicts", "evidence", "cluster_members", "tree_paths"):
+            run.con.execute(f"UPDATE {table} SET problem_id = 'set/p1' WHERE problem_id = 'p1'")
+        run.con.execute("UPDATE problems SET problem_id = 'set/p1' WHERE problem_id = 'p1'")
+    qa = ReviewQueue(run, "alice", model="org/rl", base="base")
+    assert qa.target_id(0) == "org/rl/p2/1"  # 'p2' < 'p3' < 'set/p1'
+    pos = qa.position_of("org/rl/set/p1/4")
+    assert pos is not None and qa.key(pos) == ("set/p1", 4)
+    qa.mark(pos, "novel")
+    ann.mark(run, "sample", "org/set/p1/4", "unsure", "alice")  # a mark of model 'org', not 'org/rl'
+    again = ReviewQueue(run, "alice", model="org/rl", base="base")
+    assert again.label(pos) == "novel" and again.progress()[0] == 1
+    assert qa.position_of("org/set/p1/4") is None and qa.position_of("org/rl/set/p1/x") is None

@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputError, PathscopeError
 from .store import annotations as ann
 from .store import review_queries as q
@@ -118,41 +120,60 @@ class ReviewQueue:
         self.kind = kind
         self.problem_id = problem_id
         self.base, self.model = _pair(run, model, base)
-        self._undo: list[ann.Mark] = []
+        self._undo: list[tuple[int, ann.Mark]] = []
         self.reload()
 
     # -- the queue ------------------------------------------------------------
 
     def reload(self, run: Run | None = None) -> None:
-        """(Re)load the queue's keys and this reviewer's current labels."""
-        fn = q.sample_queue if self.kind == "sample" else q.cluster_queue
-        table = fn(run or self.run, self.model.model_id, self.reviewer, self.problem_id)
-        self._problem = table.column("problem_id").to_pylist()
-        self._key = table.column(1).to_pylist()
-        self._target = table.column("target_id").to_pylist()
-        self._label: list[str | None] = table.column("label").to_pylist()
-        self._index = {t: i for i, t in enumerate(self._target)}
-        self._done = sum(1 for lab in self._label if lab in ann.REVIEWED_LABELS)
+        """(Re)load the queue's keys and this reviewer's current labels.
+
+        A whole-run queue holds every correct RL sample (hundreds of
+        thousands at paper scale): keys stay in Arrow/numpy, target ids are
+        built per item, and only labelled positions are kept in a dict."""
+        import pyarrow.compute as pc
+
+        run = run or self.run
+        if self.kind == "sample":
+            table = q.sample_queue(run, self.model.model_id, self.model.name, self.reviewer, self.problem_id)
+        else:
+            table = q.cluster_queue(run, self.model.model_id, self.reviewer, self.problem_id)
+        self._problem = table.column("problem_id").combine_chunks()
+        self._key = table.column("k").to_numpy().astype(np.int64, copy=False)
+        labels = table.column("label").combine_chunks()
+        marked = pc.indices_nonzero(pc.is_valid(labels)).to_numpy()
+        self._label: dict[int, str] = {int(i): labels[int(i)].as_py() for i in marked}
+        self._reviewed = np.zeros(len(table), dtype=bool)
+        for i, lab in self._label.items():
+            self._reviewed[i] = lab in ann.REVIEWED_LABELS
+        self._done = int(self._reviewed.sum())
 
     def __len__(self) -> int:
-        return len(self._target)
+        return len(self._key)
 
     @property
     def read_only(self) -> bool:
         return self.run.read_only
 
+    def key(self, position: int) -> tuple[str, int]:
+        """(problem_id, sample_idx or cluster_id) of an item."""
+        return self._problem[position].as_py(), int(self._key[position])
+
     def target_id(self, position: int) -> str:
-        return self._target[position]
+        problem_id, k = self.key(position)
+        if self.kind == "sample":
+            return ann.sample_target_id(self.model.name, problem_id, k)
+        return ann.cluster_target_id(problem_id, k)
 
     def label(self, position: int) -> str | None:
-        return self._label[position]
+        return self._label.get(position)
 
     def is_reviewed(self, position: int) -> bool:
-        return self._label[position] in ann.REVIEWED_LABELS
+        return bool(self._reviewed[position])
 
     def progress(self) -> tuple[int, int]:
         """(items reviewed, items in the queue)."""
-        return self._done, len(self._label)
+        return self._done, len(self._key)
 
     def progress_text(self) -> str:
         done, total = self.progress()
@@ -160,19 +181,30 @@ class ReviewQueue:
 
     def resume_position(self) -> int:
         """The first item this reviewer has not marked (the last item if all are)."""
-        for i, lab in enumerate(self._label):
-            if lab not in ann.REVIEWED_LABELS:
-                return i
-        return max(len(self._label) - 1, 0)
+        todo = np.flatnonzero(~self._reviewed) if len(self._key) else []
+        return int(todo[0]) if len(todo) else max(len(self._key) - 1, 0)
 
     def next_unreviewed(self, position: int) -> int | None:
-        for i in range(position + 1, len(self._label)):
-            if self._label[i] not in ann.REVIEWED_LABELS:
-                return i
-        return None
+        todo = np.flatnonzero(~self._reviewed[position + 1 :])
+        return position + 1 + int(todo[0]) if len(todo) else None
 
     def position_of(self, target_id: str) -> int | None:
-        return self._index.get(target_id)
+        """The position of a target id in this queue, or None."""
+        import pyarrow.compute as pc
+
+        head, _, idx = target_id.rpartition("/")
+        if not idx.isdigit():
+            return None
+        if self.kind == "sample":
+            prefix = self.model.name + "/"
+            if not head.startswith(prefix):
+                return None
+            head = head[len(prefix) :]
+        hits = pc.indices_nonzero(pc.equal(self._problem, head)).to_numpy()
+        for i in hits:
+            if int(self._key[i]) == int(idx):
+                return int(i)
+        return None
 
     # -- writing --------------------------------------------------------------
 
@@ -181,15 +213,15 @@ class ReviewQueue:
 
     def mark(self, position: int, label: str, run: Run | None = None) -> ann.Mark:
         """Give item ``position`` a label; committed when this returns."""
-        m = ann.mark(run or self.run, self.kind, self._target[position], label, self.reviewer)
+        m = ann.mark(run or self.run, self.kind, self.target_id(position), label, self.reviewer)
         self._set_label(position, m.label)
-        self._undo.append(m)
+        self._undo.append((position, m))
         return m
 
     def note(self, position: int, text: str, run: Run | None = None) -> ann.Mark:
-        m = ann.add_note(run or self.run, self.kind, self._target[position], text, self.reviewer)
+        m = ann.add_note(run or self.run, self.kind, self.target_id(position), text, self.reviewer)
         self._set_label(position, m.label)
-        self._undo.append(m)
+        self._undo.append((position, m))
         return m
 
     def undo(self, run: Run | None = None) -> tuple[int, ann.Mark] | None:
@@ -197,18 +229,18 @@ class ReviewQueue:
         before it.  Returns (position, the restoring row), or None."""
         if not self._undo:
             return None
-        undone = self._undo[-1]
+        pos, undone = self._undo[-1]
         restored = ann.undo(run or self.run, undone)
         self._undo.pop()
-        pos = self._index.get(undone.target_id)
-        if pos is not None:
-            self._set_label(pos, restored.label)
-        return (pos if pos is not None else -1), restored
+        self._set_label(pos, restored.label)
+        return pos, restored
 
     def _set_label(self, position: int, label: str) -> None:
-        was = self._label[position] in ann.REVIEWED_LABELS
+        was = bool(self._reviewed[position])
+        now = label in ann.REVIEWED_LABELS
         self._label[position] = label
-        self._done += (label in ann.REVIEWED_LABELS) - was
+        self._reviewed[position] = now
+        self._done += int(now) - int(was)
 
     @property
     def can_undo(self) -> bool:
@@ -219,7 +251,7 @@ class ReviewQueue:
     def item(self, position: int, run: Run | None = None) -> ReviewItem:
         """Everything shown beside item ``position`` (texts read now, one item at a time)."""
         run = run or self.run
-        problem_id, key, target = self._problem[position], int(self._key[position]), self._target[position]
+        (problem_id, key), target = self.key(position), self.target_id(position)
         cur = ann.current(run, self.kind, target, self.reviewer)
         it = ReviewItem(
             position=position, kind=self.kind, target_id=target, problem_id=problem_id, key=key,

@@ -10,66 +10,79 @@ from __future__ import annotations
 
 from .run import Run
 
-_SAMPLE_TID = "m.name || '/' || v.problem_id || '/' || CAST(v.sample_idx AS VARCHAR)"
-_CLUSTER_TID = "c.problem_id || '/' || CAST(c.cluster_id AS VARCHAR)"
+# The reviewer's current marks of one kind, split back into keys.  Keys are
+# matched as (problem_id, key) so that no target-id string is built per queue
+# row (a whole-run queue holds hundreds of thousands).
+_SAMPLE_MARKS = """marks AS (
+    SELECT regexp_replace(rest, '/[0-9]+$', '') AS problem_id,
+           TRY_CAST(regexp_extract(rest, '/([0-9]+)$', 1) AS INTEGER) AS k, label
+    FROM (SELECT substr(a.target_id, length($name) + 2) AS rest, a.label, a.annotation_id, a.target_id
+          FROM annotations a
+          WHERE a.target_kind = 'sample' AND a.reviewer = $reviewer AND starts_with(a.target_id, $name || '/')
+            AND NOT EXISTS (SELECT 1 FROM models m2 WHERE length(m2.name) > length($name)
+                            AND starts_with(a.target_id, m2.name || '/'))
+          QUALIFY row_number() OVER (PARTITION BY a.target_id ORDER BY a.annotation_id DESC) = 1))"""
+
+_CLUSTER_MARKS = """marks AS (
+    SELECT regexp_replace(target_id, '/[0-9]+$', '') AS problem_id,
+           TRY_CAST(regexp_extract(target_id, '/([0-9]+)$', 1) AS INTEGER) AS k, label
+    FROM annotations
+    WHERE target_kind = 'cluster' AND reviewer = $reviewer
+    QUALIFY row_number() OVER (PARTITION BY target_id ORDER BY annotation_id DESC) = 1)"""
 
 
-def _current_labels_cte(kind: str) -> str:
-    return f"""cur AS (
-        SELECT target_id, label FROM annotations
-        WHERE target_kind = '{kind}' AND reviewer = ?
-        QUALIFY row_number() OVER (PARTITION BY target_id ORDER BY annotation_id DESC) = 1)"""
-
-
-def sample_queue(run: Run, model_id: int, reviewer: str, problem_id: str | None = None):
-    """Arrow table (problem_id, sample_idx, target_id, label) of the model's
-    correct samples, ordered by problem then sample; label is the reviewer's
-    current mark or NULL."""
-    where = "v.model_id = ? AND v.correct"
-    params: list = [reviewer, model_id]
+def sample_queue(run: Run, model_id: int, model_name: str, reviewer: str, problem_id: str | None = None):
+    """Arrow table (problem_id, k = sample_idx, label) of the model's correct
+    samples, ordered by problem then sample; label is the reviewer's current
+    mark or NULL."""
+    params: dict = {"reviewer": reviewer, "model": model_id, "name": model_name}
+    where = "model_id = $model AND correct"
     if problem_id is not None:
-        where += " AND v.problem_id = ?"
-        params.append(problem_id)
-    return run.sql(
-        f"""WITH {_current_labels_cte('sample')},
-            q AS (SELECT v.problem_id, v.sample_idx, {_SAMPLE_TID} AS target_id
-                  FROM verdict v JOIN models m ON m.model_id = v.model_id WHERE {where})
-            SELECT q.problem_id, q.sample_idx, q.target_id, cur.label
-            FROM q LEFT JOIN cur USING (target_id)
-            ORDER BY q.problem_id, q.sample_idx""",
-        params,
-    )
+        where += " AND problem_id = $pid"
+        params["pid"] = problem_id
+    return run.con.sql(
+        f"""WITH {_SAMPLE_MARKS},
+            q AS (SELECT problem_id, sample_idx AS k FROM verdict WHERE {where})
+            SELECT q.problem_id, q.k, marks.label
+            FROM q LEFT JOIN marks USING (problem_id, k)
+            ORDER BY q.problem_id, q.k""",
+        params=params,
+    ).to_arrow_table()
 
 
 def cluster_queue(run: Run, model_id: int, reviewer: str, problem_id: str | None = None):
-    """Arrow table (problem_id, cluster_id, target_id, label) of the clusters
-    that hold at least one correct sample of the model."""
-    where = "cm.model_id = ? AND v.correct"
-    params: list = [reviewer, model_id]
+    """Arrow table (problem_id, k = cluster_id, label) of the clusters that
+    hold at least one correct sample of the model."""
+    params: dict = {"reviewer": reviewer, "model": model_id}
+    where = "cm.model_id = $model AND v.correct"
+    vfilter = "model_id = $model"
     if problem_id is not None:
-        where += " AND cm.problem_id = ?"
-        params.append(problem_id)
-    return run.sql(
-        f"""WITH {_current_labels_cte('cluster')},
-            q AS (SELECT DISTINCT c.problem_id, c.cluster_id, {_CLUSTER_TID} AS target_id
+        where += " AND cm.problem_id = $pid"
+        vfilter += " AND problem_id = $pid"
+        params["pid"] = problem_id
+    return run.con.sql(
+        f"""WITH {_CLUSTER_MARKS},
+            q AS (SELECT DISTINCT c.problem_id, c.cluster_id AS k
                   FROM cluster_members cm
-                  JOIN verdict v USING (model_id, problem_id, sample_idx)
+                  JOIN (SELECT model_id, problem_id, sample_idx, correct FROM verdict WHERE {vfilter}) v
+                       USING (model_id, problem_id, sample_idx)
                   JOIN clusters c ON c.problem_id = cm.problem_id AND c.cluster_id = cm.cluster_id
                   WHERE {where})
-            SELECT q.problem_id, q.cluster_id, q.target_id, cur.label
-            FROM q LEFT JOIN cur USING (target_id)
-            ORDER BY q.problem_id, q.cluster_id""",
-        params,
-    )
+            SELECT q.problem_id, q.k, marks.label
+            FROM q LEFT JOIN marks USING (problem_id, k)
+            ORDER BY q.problem_id, q.k""",
+        params=params,
+    ).to_arrow_table()
 
 
 def sample_text(run: Run, model_id: int, problem_id: str, sample_idx: int) -> tuple[str, str | None, bool | None] | None:
     """(text, extracted answer, correct) of one sample."""
     row = run.one(
         """SELECT s.text, v.extracted, v.correct FROM samples s
-           LEFT JOIN verdict v USING (model_id, problem_id, sample_idx)
-           WHERE s.model_id = ? AND s.problem_id = ? AND s.sample_idx = ?""",
-        [model_id, problem_id, sample_idx],
+           LEFT JOIN (SELECT * FROM verdict WHERE model_id = $m AND problem_id = $p AND sample_idx = $i) v
+                USING (model_id, problem_id, sample_idx)
+           WHERE s.model_id = $m AND s.problem_id = $p AND s.sample_idx = $i""",
+        {"m": model_id, "p": problem_id, "i": sample_idx},
     )
     return (row[0], row[1], row[2]) if row else None
 
@@ -100,9 +113,10 @@ def sample_cluster(run: Run, model_id: int, base_model_id: int, problem_id: str,
                   count(*) FILTER (WHERE cm.model_id = ? AND v.correct) AS rl_correct
            FROM me JOIN clusters c ON c.problem_id = ? AND c.cluster_id = me.cluster_id
            JOIN cluster_members cm ON cm.problem_id = c.problem_id AND cm.cluster_id = c.cluster_id
-           LEFT JOIN verdict v ON v.model_id = cm.model_id AND v.problem_id = cm.problem_id AND v.sample_idx = cm.sample_idx
+           LEFT JOIN (SELECT * FROM verdict WHERE problem_id = ?) v
+                ON v.model_id = cm.model_id AND v.problem_id = cm.problem_id AND v.sample_idx = cm.sample_idx
            GROUP BY c.cluster_id, c.label, c.size""",
-        [model_id, problem_id, sample_idx, base_model_id, base_model_id, model_id, model_id, problem_id],
+        [model_id, problem_id, sample_idx, base_model_id, base_model_id, model_id, model_id, problem_id, problem_id],
     )
     rows = cur.fetchall()
     if not rows:
@@ -130,10 +144,11 @@ def cluster_detail(run: Run, model_id: int, base_model_id: int, problem_id: str,
                   count(*) FILTER (WHERE cm.model_id = ? AND v.correct) AS rl_correct
            FROM clusters c
            LEFT JOIN cluster_members cm ON cm.problem_id = c.problem_id AND cm.cluster_id = c.cluster_id
-           LEFT JOIN verdict v ON v.model_id = cm.model_id AND v.problem_id = cm.problem_id AND v.sample_idx = cm.sample_idx
+           LEFT JOIN (SELECT * FROM verdict WHERE problem_id = ?) v
+                ON v.model_id = cm.model_id AND v.problem_id = cm.problem_id AND v.sample_idx = cm.sample_idx
            WHERE c.problem_id = ? AND c.cluster_id = ?
            GROUP BY ALL""",
-        [base_model_id, base_model_id, model_id, model_id, problem_id, cluster_id],
+        [base_model_id, base_model_id, model_id, model_id, problem_id, problem_id, cluster_id],
     )
     rows = cur.fetchall()
     if not rows:
@@ -169,8 +184,8 @@ def cluster_best_evidence(run: Run, model_id: int, base_model_id: int, problem_i
 def first_correct_member(run: Run, model_id: int, problem_id: str, cluster_id: int) -> int | None:
     row = run.one(
         """SELECT min(cm.sample_idx) FROM cluster_members cm
-           JOIN verdict v USING (model_id, problem_id, sample_idx)
+           JOIN (SELECT * FROM verdict WHERE model_id = ? AND problem_id = ?) v USING (model_id, problem_id, sample_idx)
            WHERE cm.model_id = ? AND cm.problem_id = ? AND cm.cluster_id = ? AND v.correct""",
-        [model_id, problem_id, cluster_id],
+        [model_id, problem_id, model_id, problem_id, cluster_id],
     )
     return None if row is None or row[0] is None else int(row[0])

@@ -4,7 +4,9 @@ Each function takes a DuckDB connection (a thread worker passes its own
 cursor).  Node and cluster counts are computed from ``tree_paths`` /
 ``cluster_members`` joined with the effective ``verdict`` rather than read
 from the stored ``counts`` JSON, so they always agree with the verdicts the
-other views show.  Texts are read as short previews, never in bulk.
+other views show.  The ``verdict`` view is always filtered by problem inside a
+subquery: joined bare, DuckDB evaluates its window over every verdict of the
+run (seconds at paper scale).  Texts are read as short previews, never in bulk.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ node_counts AS (
            count(*) FILTER (WHERE p.model_id = $rl AND v.correct) AS rl_correct
     FROM (SELECT model_id, problem_id, sample_idx, unnest(node_ids) AS node_id
           FROM tree_paths WHERE problem_id = $pid AND model_id IN ($base, $rl)) p
-    LEFT JOIN verdict v USING (model_id, problem_id, sample_idx)
+    LEFT JOIN (SELECT model_id, sample_idx, correct FROM verdict WHERE problem_id = $pid) v USING (model_id, sample_idx)
     GROUP BY p.node_id)"""
 
 _NODE_COLS = ("node_id", "parent_id", "depth", "label", "rep_text", "is_other", "n_children",
@@ -146,10 +148,10 @@ def node_samples(
             FROM tree_paths tp
             JOIN models m USING (model_id)
             LEFT JOIN samples s USING (model_id, problem_id, sample_idx)
-            LEFT JOIN verdict v USING (model_id, problem_id, sample_idx)
+            LEFT JOIN (SELECT * FROM verdict WHERE problem_id = ?) v USING (model_id, problem_id, sample_idx)
             WHERE tp.problem_id = ? AND list_contains(tp.node_ids, ?) AND tp.model_id IN ({ids})
             ORDER BY tp.model_id, tp.sample_idx LIMIT ? OFFSET ?""",
-        [problem_id, node_id, limit, offset],
+        [problem_id, problem_id, node_id, limit, offset],
     )
     rows = _dicts(cur, cur.fetchall())
     total = rows[0]["total"] if rows else 0
@@ -179,7 +181,8 @@ def clusters(
                    any_value(left(ms.text, {PREVIEW})) AS medoid_preview
             FROM clusters c
             LEFT JOIN cluster_members cm ON cm.problem_id = c.problem_id AND cm.cluster_id = c.cluster_id
-            LEFT JOIN verdict v ON v.model_id = cm.model_id AND v.problem_id = cm.problem_id AND v.sample_idx = cm.sample_idx
+            LEFT JOIN (SELECT * FROM verdict WHERE problem_id = $pid) v
+                 ON v.model_id = cm.model_id AND v.problem_id = cm.problem_id AND v.sample_idx = cm.sample_idx
             LEFT JOIN models mm ON mm.model_id = c.medoid_model_id
             LEFT JOIN samples ms ON ms.model_id = c.medoid_model_id AND ms.problem_id = c.problem_id
                                  AND ms.sample_idx = c.medoid_sample_idx
@@ -202,10 +205,10 @@ def cluster_members(
             FROM cluster_members cm
             JOIN models m USING (model_id)
             LEFT JOIN samples s USING (model_id, problem_id, sample_idx)
-            LEFT JOIN verdict v USING (model_id, problem_id, sample_idx)
+            LEFT JOIN (SELECT * FROM verdict WHERE problem_id = ?) v USING (model_id, problem_id, sample_idx)
             WHERE cm.problem_id = ? AND cm.cluster_id = ?
             ORDER BY cm.model_id, cm.sample_idx LIMIT ? OFFSET ?""",
-        [problem_id, cluster_id, limit, offset],
+        [problem_id, problem_id, cluster_id, limit, offset],
     )
     rows = _dicts(cur, cur.fetchall())
     total = rows[0]["total"] if rows else 0
