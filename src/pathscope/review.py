@@ -268,22 +268,20 @@ class ReviewQueue:
 
     def _fill_sample(self, run: Run, it: ReviewItem, sample_idx: int) -> None:
         m, b = self.model.model_id, self.base.model_id
-        got = q.sample_text(run, m, it.problem_id, sample_idx)
-        if got:
-            it.text, it.extracted, _ = got
         it.text_sample_idx = sample_idx
-        ev = q.sample_evidence(run, m, b, it.problem_id, sample_idx)
-        if ev:
-            it.nearest_base_idx = ev["nearest_base_idx"]
-            it.similarity = ev["similarity"]
-            it.ppl_under_base = ev["ppl_under_base"]
-            it.shares_cluster_with_correct_base = ev["shares_cluster_with_correct_base"]
-            it.answer_in_base = ev["answer_in_base"]
-            it.suggested_mark = ev["suggested_mark"]
-            it.confidence = ev["confidence"]
+        row = q.sample_with_evidence(run, m, b, it.problem_id, sample_idx)
+        if row:
+            it.text, it.extracted = row["text"], row["extracted"]
+            it.nearest_base_idx = row["nearest_base_idx"]
+            it.nearest_base_text = row["nearest_base_text"]
+            it.similarity = row["similarity"]
+            it.ppl_under_base = row["ppl_under_base"]
+            it.shares_cluster_with_correct_base = row["shares_cluster_with_correct_base"]
+            it.answer_in_base = row["answer_in_base"]
+            it.suggested_mark = row["suggested_mark"]
+            it.confidence = row["confidence"]
         it.cluster = q.sample_cluster(run, m, b, it.problem_id, sample_idx)
         it.base_same_answer = q.base_answer_counts(run, b, it.problem_id, it.extracted)
-        self._fill_nearest(run, it)
 
     def _fill_cluster(self, run: Run, it: ReviewItem, cluster_id: int) -> None:
         m, b = self.model.model_id, self.base.model_id

@@ -87,13 +87,22 @@ def sample_text(run: Run, model_id: int, problem_id: str, sample_idx: int) -> tu
     return (row[0], row[1], row[2]) if row else None
 
 
-def sample_evidence(run: Run, model_id: int, base_model_id: int, problem_id: str, sample_idx: int) -> dict | None:
-    """The evidence row of an RL sample against the base model, or None."""
+def sample_with_evidence(run: Run, model_id: int, base_model_id: int, problem_id: str, sample_idx: int) -> dict | None:
+    """One round trip for a sample under review: its text, extracted answer,
+    its evidence row against the base model and the nearest base CoT's text."""
     cur = run.con.execute(
-        """SELECT nearest_base_idx, similarity, nearest_base_correct, shares_cluster_with_correct_base,
-                  ppl_under_base, answer_in_base, suggested_mark, confidence
-           FROM evidence WHERE model_id = ? AND base_model_id = ? AND problem_id = ? AND sample_idx = ?""",
-        [model_id, base_model_id, problem_id, sample_idx],
+        """SELECT s.text, v.extracted, v.correct,
+                  e.nearest_base_idx, e.similarity, e.nearest_base_correct, e.shares_cluster_with_correct_base,
+                  e.ppl_under_base, e.answer_in_base, e.suggested_mark, e.confidence,
+                  nb.text AS nearest_base_text
+           FROM samples s
+           LEFT JOIN (SELECT * FROM verdict WHERE model_id = $m AND problem_id = $p AND sample_idx = $i) v
+                USING (model_id, problem_id, sample_idx)
+           LEFT JOIN evidence e ON e.model_id = s.model_id AND e.problem_id = s.problem_id
+                AND e.sample_idx = s.sample_idx AND e.base_model_id = $b
+           LEFT JOIN samples nb ON nb.model_id = $b AND nb.problem_id = s.problem_id AND nb.sample_idx = e.nearest_base_idx
+           WHERE s.model_id = $m AND s.problem_id = $p AND s.sample_idx = $i""",
+        {"m": model_id, "b": base_model_id, "p": problem_id, "i": sample_idx},
     )
     rows = cur.fetchall()
     if not rows:
@@ -103,6 +112,9 @@ def sample_evidence(run: Run, model_id: int, base_model_id: int, problem_id: str
 
 def sample_cluster(run: Run, model_id: int, base_model_id: int, problem_id: str, sample_idx: int) -> dict | None:
     """The cluster of a sample with its member counts for the pair of models."""
+    if run.one("SELECT 1 FROM cluster_members WHERE model_id = ? AND problem_id = ? AND sample_idx = ?",
+               [model_id, problem_id, sample_idx]) is None:
+        return None  # not clustered: skip the counting query
     cur = run.con.execute(
         """WITH me AS (SELECT cluster_id FROM cluster_members
                        WHERE model_id = ? AND problem_id = ? AND sample_idx = ?)
