@@ -85,7 +85,7 @@ def sample_record(draw):
 
 @st.composite
 def jsonl_line(draw):
-    kind = draw(st.sampled_from(["good"] * 6 + ["mangled", "truncated", "utf8", "blank", "not_object"]))
+    kind = draw(st.sampled_from(["good"] * 6 + ["mangled", "truncated", "utf8", "surrogate", "blank", "not_object"]))
     good = json.dumps(draw(sample_record())).encode()
     if kind == "truncated":
         return good[: draw(st.integers(1, max(1, len(good) - 1)))]
@@ -94,6 +94,8 @@ def jsonl_line(draw):
         return good[:cut] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80\x80"])) + good[cut:]
     if kind == "blank":
         return b"   "
+    if kind == "surrogate":  # a lone UTF-16 surrogate, escaped: valid JSON syntax, not Unicode
+        return good.replace(b'": "', b'": "\\udc80', 1)
     if kind == "not_object":
         return json.dumps(draw(json_value)).encode()
     if kind == "mangled":
@@ -225,6 +227,27 @@ def test_a_10_mb_line(tmp_path):
         with pytest.raises(PathscopeError, match=r"big\.jsonl:2: .*truncated"):
             import_file(run, path, model="m2")
         assert _counts(run) == before
+
+
+@pytest.mark.parametrize("fmt", ["samples", "lm-eval", "problems"])
+def test_lone_surrogate_escape_names_the_line(tmp_path, fmt):
+    # JSON may escape half a UTF-16 pair ("\\ud800"): not Unicode, so not storable text.
+    lines = {
+        "samples": ['{"problem_id": 1, "question": "q", "text": "ok"}', '{"problem_id": 1, "question": "q", "text": "x\\ud800y"}'],
+        "lm-eval": ['{"doc_id": 0, "doc": {"question": "q"}, "resps": [["ok"]]}', '{"doc_id": "\\udfff", "doc": {"question": "q"}, "resps": [["a"]]}'],
+        "problems": ['{"problem": "q", "answer": "1"}', '{"problem": "\\ud800", "answer": "2"}'],
+    }[fmt]
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(PathscopeError, match=r"s\.jsonl:2: a string holds an unpaired surrogate escape"):
+        if fmt == "problems":
+            load_problem_file(path)
+        else:
+            with open_run(tmp_path / "run.duckdb") as run:
+                import_file(run, path, model="m", fmt=fmt)
+    if fmt != "problems":
+        with open_run(tmp_path / "run.duckdb") as run:
+            assert import_file(run, path, model="m", fmt=fmt, skip_bad=True).samples_added == 1
 
 
 def test_cli_reports_one_line_and_fails(tmp_path):

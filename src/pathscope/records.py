@@ -98,6 +98,16 @@ def json_error_reason(raw: bytes) -> str:
     return ""
 
 
+def surrogate_error(record: Any) -> str:
+    """Why a parsed record cannot be stored as text: JSON may escape a lone
+    UTF-16 surrogate (``"\\ud800"``), which is not Unicode.  "" if fine."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a string holds an unpaired surrogate escape (\\u{ord(exc.object[exc.start]):04x}), which is not valid Unicode"
+    return ""
+
+
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, record)`` for each non-blank line; a bad line
     raises :class:`InputError` naming ``FILE:LINE``.  A file that is one JSON
@@ -115,6 +125,9 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
         for i, rec in enumerate(data, 1):
             if not isinstance(rec, dict):
                 raise InputError(f"{path}: record {i} is {_describe(rec)}, not a JSON object.")
+            bad = surrogate_error(rec)
+            if bad:
+                raise InputError(f"{path}: record {i}: {bad}.")
             yield i, rec
         return
     with open(path, "rb") as fh:
@@ -128,6 +141,9 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
                 raise InputError(f"{path}:{lineno}: {reason}.") from None
             if not isinstance(rec, dict):
                 raise InputError(f"{path}:{lineno}: expected a JSON object, found {_describe(rec)}.")
+            bad = surrogate_error(rec)
+            if bad:
+                raise InputError(f"{path}:{lineno}: {bad}.")
             yield lineno, rec
 
 

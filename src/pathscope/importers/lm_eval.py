@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..records import FieldChoice, describe_type, json_error_reason
+from ..records import FieldChoice, describe_type, json_error_reason, surrogate_error
 from ..problems import CANDIDATES as PROBLEM_CANDIDATES
 
 METRIC_NAMES = ("exact_match", "acc", "em", "correct", "math_verify", "is_correct", "accuracy", "pass@1")
@@ -86,6 +86,10 @@ def parse(path: Path, mapping: dict[str, str], skip_bad: bool, keep: int = 5):
                 continue
             if not isinstance(rec, dict):
                 fail(lineno, f"expected a JSON object, found {describe_type(rec)}")
+                continue
+            not_unicode = surrogate_error(rec)
+            if not_unicode:
+                fail(lineno, not_unicode)
                 continue
             if "doc_id" not in rec or "resps" not in rec:
                 fail(lineno, "not an lm-eval sample line (no 'doc_id' or 'resps')")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..records import describe_type, json_error_reason
+from ..records import describe_type, json_error_reason, surrogate_error
 from .fields import matches_type, type_words
 
 
@@ -43,6 +43,9 @@ def _check_json_line(raw: bytes, columns: dict[str, str], required: tuple[str, .
         return json_error_reason(raw.rstrip(b"\r\n"))
     if not isinstance(rec, dict):
         return f"expected a JSON object, found {describe_type(rec)}"
+    bad = surrogate_error(rec)
+    if bad:
+        return bad
     for name in required:
         if rec.get(name) is None:
             return f"field {name!r} is missing"
