@@ -92,7 +92,6 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
         self.position = 0
         self.item: ReviewItem | None = None
         self.token = 0  # bumps when the queue is replaced; stale results are dropped
-        self.pending = 0  # writes sent to the writer, not yet answered
         self.last_saved: Mark | None = None
         self._turn = threading.Condition()
         self._issued = 0  # tickets handed to write workers
@@ -134,8 +133,10 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
         app = self.papp
         try:
             with app.cursor() as cur:
+                # a placeholder pair (a one-model run) has negative ids: let the queue say what is missing
+                model, base = app.rl_model["model_id"], app.base_model["model_id"]
                 q = ReviewQueue(cursor_run(app.run_store, cur), self.reviewer, kind=kind, problem_id=problem_id,
-                                model=app.rl_model["model_id"], base=app.base_model["model_id"])
+                                model=model if model >= 0 else None, base=base if base >= 0 else None)
         except Exception as exc:
             self.post_message(self.QueueLoaded(token, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
             return
@@ -336,7 +337,6 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
             return False
         if self.queue is None or len(self.queue) == 0:
             return False
-        self.pending += 1
         self._status(Content.styled(f"saving {op}…", "$text-muted"))
         job = (self.token, op, self.queue, self.position if position is None else position, payload)
         self._write(self._issued, job)
@@ -344,7 +344,6 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
         return True
 
     def on_review_screen_mark_saved(self, m: MarkSaved) -> None:
-        self.pending -= 1
         self.last_saved = m.mark
         what = {"mark": "saved", "note": "saved note", "undo": "undone, saved"}[m.op]
         bits = [(f"✓ {what}: ", "bold $success"), (clean(m.mark.target_id), "bold"), (" → ", "$text-muted")]
@@ -363,7 +362,6 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
         self._update_bar()
 
     def on_review_screen_mark_failed(self, m: MarkFailed) -> None:
-        self.pending -= 1
         self._status(Content.styled(f"NOT SAVED ({m.op}): {m.error}", "bold $error"))
         if m.op != "undo" or "nothing to undo" not in m.error:
             self.notify(m.error, title="not saved", severity="error", timeout=8)
