@@ -278,3 +278,13 @@ def test_cli_import(tmp_path, capsys):
     assert main(["import", str(run), str(path), "--model", "tiny", "--map", "text=nope"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "no field 'nope'" in err[0]
+
+
+def test_byte_order_mark_and_crlf(new_run, tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"problem_id": 1, "question": "q", "text": "a"}\r\n{"problem_id": 1, "question": "q", "text": "b"}\r\n')
+    assert import_file(new_run, path, model="m").samples_added == 2
+    assert new_run.sql("SELECT text FROM samples ORDER BY sample_idx").column(0).to_pylist() == ["a", "b"]
+    path.write_bytes(path.read_bytes() + b'{"problem_id": 1, "text": 5, "x\r\n')
+    with pytest.raises(InputError, match=r"^\S*bom\.jsonl:3: "):
+        import_file(new_run, path, model="m2")

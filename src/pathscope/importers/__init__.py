@@ -209,6 +209,20 @@ class _Locator:
         return {r: f"{self.path}: row {r}" for r in recs}
 
 
+def _without_bom(path: Path, tmpdir: str) -> Path:
+    """DuckDB's JSON reader refuses a leading UTF-8 byte order mark (some Windows
+    tools write one): read a copy without it; line numbers do not change."""
+    import shutil
+
+    with open(path, "rb") as fh:
+        if fh.read(3) != b"\xef\xbb\xbf":
+            return path
+        copy = Path(tmpdir) / ("nobom-" + path.name)
+        with open(copy, "wb") as out:
+            shutil.copyfileobj(fh, out, 16 * 1024 * 1024)
+    return copy
+
+
 def _stage(con, path: Path, file_fmt: str, plan: Plan, skip_bad: bool, tmpdir: str, report: ImportReport, locate: _Locator) -> None:
     """Read the file with DuckDB; on failure find (and maybe drop) bad lines in Python."""
     import duckdb
@@ -222,15 +236,16 @@ def _stage(con, path: Path, file_fmt: str, plan: Plan, skip_bad: bool, tmpdir: s
         else:
             sql.stage_table_file(con, p, file_fmt, list(plan.read_types))
 
+    src = _without_bom(path, tmpdir) if file_fmt == JSONL else path
     try:
-        read(path)
+        read(src)
         return
     except duckdb.Error as exc:
         first_error = sql.first_line(exc)
     if file_fmt == PARQUET:
         raise InputError(f"{path}: cannot be read as Parquet ({first_error}).")
     if file_fmt == JSONL:
-        result = scan_jsonl(path, plan.read_types, plan.required, skip_bad, tmpdir)
+        result = scan_jsonl(src, plan.read_types, plan.required, skip_bad, tmpdir, name=path)
     else:
         result = scan_csv(path, plan.required, skip_bad, tmpdir)
     if result.bad == 0:

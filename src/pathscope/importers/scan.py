@@ -63,6 +63,7 @@ def scan_jsonl(
     skip_bad: bool,
     tmpdir: str,
     keep: int = 5,
+    name: Path | None = None,
 ) -> ScanResult:
     """Check every line against ``columns`` (field -> DuckDB type).
 
@@ -82,7 +83,7 @@ def scan_jsonl(
                 reason = _check_json_line(raw, columns, required)
                 if reason:
                     if not skip_bad:
-                        raise InputError(f"{path}:{lineno}: {reason}.")
+                        raise InputError(f"{name or path}:{lineno}: {reason}.")
                     result.bad += 1
                     if len(result.first_bad) < keep:
                         result.first_bad.append((lineno, reason))
