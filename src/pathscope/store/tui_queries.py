@@ -71,75 +71,146 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def problem_table(
-    con: duckdb.DuckDBPyConnection,
-    base_id: int,
-    rl_id: int,
-    filter: str = "all",
-    sort: str = "problem_id",
-    descending: bool = False,
-    search: str = "",
-) -> pa.Table:
-    """Every problem with per-model accuracy, solved-at-n, strategies, review
-    progress and, when searching, the hit count and a snippet around the first hit."""
-    if filter not in FILTERS:
-        raise ValueError(f"unknown filter {filter!r}")
-    if sort not in SORTS:
-        raise ValueError(f"unknown sort {sort!r}")
-    cond = FILTERS[filter][1]
-    order = SORTS[sort][1]
-    direction = "DESC" if descending else "ASC"
-    search_cte = "SELECT NULL::VARCHAR AS problem_id, 0 AS hits, NULL::VARCHAR AS snippet WHERE false"
-    search_cond = "true"
-    if search:
-        # The first hit's neighbourhood: prompt hits first, then CoT hits.
-        search_cte = f"""
-            SELECT problem_id, sum(hits)::INTEGER AS hits, arg_min(snippet, pri) AS snippet FROM (
-                SELECT problem_id, 1 AS hits, 0 AS pri,
-                       substr(prompt, greatest(1, strpos(lower(prompt), lower($q)) - 30), {_SNIPPET}) AS snippet
-                FROM problems WHERE prompt ILIKE $p ESCAPE '\\'
-                UNION ALL
-                SELECT problem_id, count(*) AS hits, 1 AS pri,
-                       any_value(substr(text, greatest(1, strpos(lower(text), lower($q)) - 30), {_SNIPPET})) AS snippet
-                FROM samples WHERE model_id IN ($b, $r) AND text ILIKE $p ESCAPE '\\'
-                GROUP BY problem_id
-            ) GROUP BY problem_id"""
-        search_cond = "s.hits > 0"
-    sql = f"""
-        WITH counts AS (
-            SELECT problem_id,
-                   count(*) FILTER (WHERE model_id = $b) AS bn,
-                   count(*) FILTER (WHERE model_id = $b AND correct) AS bc,
-                   count(*) FILTER (WHERE model_id = $r) AS rn,
-                   count(*) FILTER (WHERE model_id = $r AND correct) AS rc
-            FROM verdict WHERE model_id IN ($b, $r) GROUP BY problem_id
+def problem_counts_fast(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> pa.Table:
+    """Per (model, problem): n effective verdicts and c correct ones — the same
+    numbers as ``store.metrics.problem_counts`` (the ``verdict`` view), faster.
+
+    The view ranks every verdict with a window, which costs seconds at a million
+    samples.  A (model, problem) whose verdicts all come from one verifier has
+    exactly one verdict per sample (the key includes the verifier), so a plain
+    aggregate is exact there; only groups with several verifiers go through the
+    ranking."""
+    ids = [int(m) for m in model_ids]
+    return con.sql(
+        """
+        WITH g AS (
+            SELECT model_id, problem_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c,
+                   min(verifier) = max(verifier) AS single
+            FROM verdicts WHERE list_contains($ids, model_id) GROUP BY ALL
         ),
-        strategies AS (SELECT problem_id, count(*) AS strategies FROM clusters GROUP BY problem_id),
-        reviewed AS ({review_progress_sql()}),
-        hits AS ({search_cte}),
-        t AS (
+        multi AS (SELECT model_id, problem_id FROM g WHERE NOT single),
+        ranked AS (
+            SELECT v.model_id, v.problem_id, v.correct FROM verdicts v SEMI JOIN multi USING (model_id, problem_id)
+            QUALIFY row_number() OVER (
+                PARTITION BY v.model_id, v.problem_id, v.sample_idx
+                ORDER BY (v.verifier = 'imported'), v.created_at DESC, v.verifier) = 1
+        )
+        SELECT model_id, problem_id, n::BIGINT AS n, c::BIGINT AS c FROM g WHERE single
+        UNION ALL
+        SELECT model_id, problem_id, count(*)::BIGINT, (count(*) FILTER (WHERE correct))::BIGINT FROM ranked GROUP BY ALL
+        ORDER BY model_id, problem_id
+        """,
+        params={"ids": ids},
+    ).to_arrow_table()
+
+
+def problem_stats(con: duckdb.DuckDBPyConnection, base_id: int, rl_id: int) -> pa.Table:
+    """One row per problem: both models' n/c, accuracy, strategies, review
+    progress and a one-line prompt preview.  Computed once per view; filters
+    and sorts then run over this small table (:func:`problem_table`)."""
+    counts = problem_counts_fast(con, [base_id, rl_id])
+    con.register("_tui_counts", counts)
+    try:
+        return con.sql(
+            f"""
+            WITH counts AS (
+                SELECT problem_id,
+                       sum(n) FILTER (WHERE model_id = $b) AS bn, sum(c) FILTER (WHERE model_id = $b) AS bc,
+                       sum(n) FILTER (WHERE model_id = $r) AS rn, sum(c) FILTER (WHERE model_id = $r) AS rc
+                FROM _tui_counts GROUP BY problem_id
+            ),
+            strategies AS (SELECT problem_id, count(*) AS strategies FROM clusters GROUP BY problem_id),
+            reviewed AS ({review_progress_sql()})
             SELECT p.problem_id, p.source,
-                   coalesce(bn, 0) AS bn, coalesce(bc, 0) AS bc, coalesce(rn, 0) AS rn, coalesce(rc, 0) AS rc,
+                   coalesce(bn, 0)::BIGINT AS bn, coalesce(bc, 0)::BIGINT AS bc,
+                   coalesce(rn, 0)::BIGINT AS rn, coalesce(rc, 0)::BIGINT AS rc,
                    CASE WHEN bn > 0 THEN bc / bn END AS base_acc,
                    CASE WHEN rn > 0 THEN rc / rn END AS rl_acc,
-                   coalesce(st.strategies, 0) AS strategies,
-                   coalesce(rv.reviewed, 0) AS reviewed,
-                   coalesce(s.hits, 0) AS hits, s.snippet,
+                   coalesce(st.strategies, 0)::BIGINT AS strategies,
+                   coalesce(rv.reviewed, 0)::BIGINT AS reviewed,
                    left(regexp_replace(p.prompt, '\\s+', ' ', 'g'), 70) AS preview
             FROM problems p
             LEFT JOIN counts c USING (problem_id)
             LEFT JOIN strategies st USING (problem_id)
             LEFT JOIN reviewed rv USING (problem_id)
-            LEFT JOIN hits s USING (problem_id)
-            WHERE {search_cond}
+            ORDER BY p.problem_id
+            """,
+            params={"b": base_id, "r": rl_id},
+        ).to_arrow_table()
+    finally:
+        con.unregister("_tui_counts")
+
+
+def search_hits(con: duckdb.DuckDBPyConnection, model_ids: list[int], term: str) -> pa.Table:
+    """Problems whose prompt or any CoT of ``model_ids`` contains ``term``:
+    (problem_id, hits, snippet around the first hit).
+
+    Smart case: a term with a capital letter matches case-sensitively (a plain
+    substring scan, several times faster); an all-lowercase term ignores case.
+    The term is literal (no wildcards).  This scans every CoT, so it runs in a
+    worker; the snippet is cut from one matching text per problem."""
+    sensitive = term != term.lower()
+    match = "contains({col}, $q)" if sensitive else "{col} ILIKE $p ESCAPE '\\'"
+    pos = "strpos({col}, $q)" if sensitive else "strpos(lower({col}), lower($q))"
+    sql = f"""
+        WITH cot AS (
+            SELECT problem_id, count(*) AS hits, arg_min(text, (model_id, sample_idx)) AS text
+            FROM samples WHERE list_contains($ids, model_id) AND {match.format(col="text")}
+            GROUP BY problem_id
+        ),
+        prompt AS (
+            SELECT problem_id, prompt AS text FROM problems WHERE {match.format(col="prompt")}
+        ),
+        both_ AS (
+            SELECT problem_id, coalesce(c.hits, 0) + (p.problem_id IS NOT NULL)::INT AS hits,
+                   coalesce(p.text, c.text) AS text
+            FROM cot c FULL OUTER JOIN prompt p USING (problem_id)
         )
-        SELECT * FROM t WHERE {cond}
-        ORDER BY {order} {direction} NULLS LAST, problem_id
+        SELECT problem_id, hits::BIGINT AS hits,
+               substr(text, greatest(1, {pos.format(col="text")} - 30), {_SNIPPET}) AS snippet
+        FROM both_
     """
-    named = {"b": base_id, "r": rl_id}
-    if search:
-        named.update({"q": search, "p": f"%{_escape_like(search)}%"})
-    return con.sql(sql, params=named).to_arrow_table()
+    params = {"ids": [int(m) for m in model_ids], "q": term}
+    if not sensitive:
+        params["p"] = f"%{_escape_like(term)}%"
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def problem_table(
+    con: duckdb.DuckDBPyConnection,
+    stats: pa.Table,
+    filter: str = "all",
+    sort: str = "problem_id",
+    descending: bool = False,
+    hits: pa.Table | None = None,
+) -> pa.Table:
+    """The rows of the problems table: ``stats`` (from :func:`problem_stats`)
+    filtered and sorted, restricted to ``hits`` (from :func:`search_hits`) when
+    searching.  Runs over the in-memory tables: milliseconds at 10,000 problems."""
+    if filter not in FILTERS:
+        raise ValueError(f"unknown filter {filter!r}")
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    if hits is None:
+        hits = pa.table({"problem_id": pa.array([], pa.string()), "hits": pa.array([], pa.int64()), "snippet": pa.array([], pa.string())})
+        join = "LEFT JOIN"
+    else:
+        join = "JOIN"
+    con.register("_tui_stats", stats)
+    con.register("_tui_hits", hits)
+    try:
+        return con.sql(
+            f"""
+            SELECT * FROM (
+                SELECT s.*, coalesce(h.hits, 0) AS hits, h.snippet
+                FROM _tui_stats s {join} _tui_hits h USING (problem_id)
+            ) WHERE {FILTERS[filter][1]}
+            ORDER BY {SORTS[sort][1]} {"DESC" if descending else "ASC"} NULLS LAST, problem_id
+            """
+        ).to_arrow_table()
+    finally:
+        con.unregister("_tui_stats")
+        con.unregister("_tui_hits")
 
 
 def review_progress_sql() -> str:

@@ -9,6 +9,7 @@ cursor) and apply what those post back.
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -109,6 +110,8 @@ class PathscopeApp(App):
         self.problem_index: list[tuple[str, str]] = []
         #: The problems table's search text, highlighted in CoTs too.
         self.search_term: str = ""
+        self._live_cursors: list[tuple[str, "duckdb.DuckDBPyConnection"]] = []
+        self._cursor_lock = threading.Lock()
         if self.config.theme:
             self.theme = self.config.theme
 
@@ -131,13 +134,31 @@ class PathscopeApp(App):
         return name
 
     @contextlib.contextmanager
-    def cursor(self) -> Iterator["duckdb.DuckDBPyConnection"]:
-        """A connection of its own for one worker thread (DuckDB cursors are per thread)."""
+    def cursor(self, tag: str = "") -> Iterator["duckdb.DuckDBPyConnection"]:
+        """A connection of its own for one worker thread (DuckDB cursors are per
+        thread).  Open cursors are tracked by ``tag`` so that a superseded long
+        query (a search over every CoT) can be interrupted, see :meth:`interrupt`."""
         cur = self.run_store.con.cursor()
+        with self._cursor_lock:
+            self._live_cursors.append((tag, cur))
         try:
             yield cur
         finally:
+            with self._cursor_lock:
+                self._live_cursors = [(t, c) for t, c in self._live_cursors if c is not cur]
             cur.close()
+
+    def interrupt(self, tag: str | None = None) -> None:
+        """Interrupt the running queries of workers with ``tag`` (all when None)."""
+        with self._cursor_lock:
+            live = [c for t, c in self._live_cursors if tag is None or t == tag]
+        for cur in live:
+            with contextlib.suppress(Exception):
+                cur.interrupt()
+
+    async def action_quit(self) -> None:
+        self.interrupt()  # do not wait for a long search to finish
+        await super().action_quit()
 
     @work(thread=True, exclusive=True, group="problem-index")
     def load_problem_index(self) -> None:

@@ -28,11 +28,17 @@ class ProblemsLoaded(Message):
 
     bubble = False
 
-    def __init__(self, query: "ProblemQuery", table: Any, ids: list[str], total: int, elapsed_s: float) -> None:
+    def __init__(
+        self, query: "ProblemQuery", table: Any, ids: list[str], total: int, elapsed_s: float,
+        stats: Any = None, hits: Any = None,
+    ) -> None:
         super().__init__()
         self.query = query
         self.table = table
         self.ids = ids
+        #: The per-problem stats and search hits the rows came from (the screen caches them).
+        self.stats = stats
+        self.hits = hits
         self.total = total
         self.elapsed_s = elapsed_s
 

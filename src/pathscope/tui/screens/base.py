@@ -32,9 +32,9 @@ class PathscopeScreen(Screen):
         yield Footer()
 
     @contextlib.contextmanager
-    def cursor(self) -> Iterator["duckdb.DuckDBPyConnection"]:
+    def cursor(self, tag: str = "") -> Iterator["duckdb.DuckDBPyConnection"]:
         """A DuckDB cursor of its own, for use inside one thread worker."""
-        with self.papp.cursor() as cur:
+        with self.papp.cursor(tag) as cur:
             yield cur
 
     def on_query_failed(self, message: QueryFailed) -> None:

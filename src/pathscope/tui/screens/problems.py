@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 
+import duckdb
 import pyarrow as pa
 from textual import on, work
 from textual.app import ComposeResult
@@ -75,6 +76,9 @@ def display_table(raw: pa.Table, query: ProblemQuery) -> tuple[pa.Table, list[st
 class ProblemsScreen(PathscopeScreen):
     SCOPE = "problems"
     BINDINGS = bindings_for("problems")
+    #: Nothing is focused until the table arrives (then the table is); the search
+    #: box takes focus only when asked for (`/` or a click).
+    AUTO_FOCUS = "DataTable"
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,6 +87,11 @@ class ProblemsScreen(PathscopeScreen):
         self.total = 0
         self.loaded_query: ProblemQuery | None = None
         self._generation = 0
+        #: Per-problem stats (one query per visit) and search hits by term: filters
+        #: and sorts then run over these in-memory tables.
+        self._stats = None
+        self._hits: dict[str, object] = {}
+        self._focus_table_next = False  # after Enter in the search box, results take focus
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -93,7 +102,18 @@ class ProblemsScreen(PathscopeScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        self.load(self.query_state)
+        self._reload()
+
+    def on_screen_resume(self) -> None:
+        # Coming back (e.g. after reviewing): counts and review progress may have changed.
+        if self.loaded_query is not None:
+            self._stats = None
+            self._reload()
+
+    def _reload(self) -> None:
+        q = self.query_state
+        self.papp.interrupt("problems")  # a superseded search stops scanning
+        self.load(q, self._stats, self._hits.get(q.search) if q.search else None)
 
     # -- loading ---------------------------------------------------------------------
 
@@ -102,36 +122,48 @@ class ProblemsScreen(PathscopeScreen):
         if not self.is_mounted:
             return  # on_mount loads query_state
         self._update_status(loading=True)
-        self.load(query)
+        self._reload()
 
     def set_filter(self, which: str) -> None:
         self.set_query(ProblemQuery(filter=which, sort=self.query_state.sort, descending=self.query_state.descending, search=self.query_state.search))
 
     @work(thread=True, exclusive=True, group="problems")
-    def load(self, query: ProblemQuery) -> None:
+    def load(self, query: ProblemQuery, stats=None, hits=None) -> None:
+        """Stats once, search hits once per term, then filter + sort in memory."""
         t0 = time.perf_counter()
-        app = self.papp
+        b, r = self.papp.base_model["model_id"], self.papp.rl_model["model_id"]
         try:
-            with self.cursor() as con:
+            with self.cursor("problems") as con:
+                if stats is None:
+                    stats = tui_queries.problem_stats(con, b, r)
+                if query.search and hits is None:
+                    hits = tui_queries.search_hits(con, [b, r], query.search)
                 raw = tui_queries.problem_table(
-                    con, app.base_model["model_id"], app.rl_model["model_id"],
-                    filter=query.filter, sort=query.sort, descending=query.descending, search=query.search,
+                    con, stats, filter=query.filter, sort=query.sort, descending=query.descending,
+                    hits=hits if query.search else None,
                 )
-                total = con.execute("SELECT count(*) FROM problems").fetchall()[0][0]
             table, ids = display_table(raw, query)
+        except duckdb.InterruptException:
+            return  # superseded by a newer query
         except Exception as exc:
             self.post_message(QueryFailed("problems", str(exc).splitlines()[0]))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(ProblemsLoaded(query, table, ids, int(total), time.perf_counter() - t0))
+            self.post_message(ProblemsLoaded(query, table, ids, stats.num_rows, time.perf_counter() - t0, stats, hits))
 
     async def on_problems_loaded(self, message: ProblemsLoaded) -> None:
         if message.query != self.query_state:
             return  # a newer query is on its way
         table, ids = message.table, message.ids
+        self._stats = message.stats
+        if message.query.search and message.hits is not None:
+            self._hits[message.query.search] = message.hits
         self.ids, self.total, self.loaded_query = ids, message.total, message.query
         self.papp.problem_order = ids
         self._generation += 1
+        # The search box keeps focus if the user is in it; otherwise the new table takes it.
+        table_focus = self._focus_table_next or not isinstance(self.focused, Input)
+        self._focus_table_next = False
         for old in self.query(DataTable):
             await old.remove()
         empty = self.query_one("#pr-empty", Static)
@@ -147,7 +179,8 @@ class ProblemsScreen(PathscopeScreen):
             await self.mount(dt, before=self.query_one(Footer))
             if self.papp.current_problem in ids:
                 dt.move_cursor(row=ids.index(self.papp.current_problem))
-            dt.focus()
+            if table_focus:
+                dt.focus()
         self._update_status()
 
     def _update_status(self, loading: bool = False) -> None:
@@ -156,7 +189,10 @@ class ProblemsScreen(PathscopeScreen):
         parts = [f"filter: {tui_queries.FILTERS[q.filter][0]}", f"sort: {sort}"]
         if q.search:
             parts.append(f"search: {q.search!r}")
-        parts.append("loading…" if loading else f"{len(self.ids):,} of {self.total:,}")
+        if loading:
+            parts.append("searching every CoT…" if q.search and q.search not in self._hits else "loading…")
+        else:
+            parts.append(f"{len(self.ids):,} of {self.total:,}")
         self.query_one("#pr-status", Static).update(for_markup(" · ".join(parts)))
 
     # -- actions ---------------------------------------------------------------------
@@ -188,6 +224,7 @@ class ProblemsScreen(PathscopeScreen):
     def _search(self, event: Input.Submitted) -> None:
         term = event.value.strip()
         self.papp.search_term = term
+        self._focus_table_next = True
         q = self.query_state
         sort = "hits" if term and q.sort == "problem_id" else ("problem_id" if not term and q.sort == "hits" else q.sort)
         self.set_query(ProblemQuery(filter=q.filter, sort=sort, descending=bool(term) and sort == "hits" or q.descending and sort != "hits", search=term))
