@@ -107,7 +107,7 @@ def test_seeds_are_stable_and_distinct():
     assert a == derive_seed(0, "base", "p1", 0)
     assert len({a, derive_seed(1, "base", "p1", 0), derive_seed(0, "rl", "p1", 0), derive_seed(0, "base", "p2", 0),
                 derive_seed(0, "base", "p1", 8)}) == 5
-    assert 0 <= a < 2**31
+    assert 0 <= a < 2**62 and a % 4096 == 0
 
 
 def test_pending_requests_fill_only_gaps():

@@ -57,7 +57,7 @@ def recorded_params(spec: ModelSpec, sampling: SamplingParams, prompt_desc: dict
         "dtype": spec.dtype,
         "tensor_parallel_size": spec.tensor_parallel_size,
         "data_parallel_size": spec.data_parallel_size,
-        "seed_scheme": "blake2b(seed, model, problem_id, start_idx) per request",
+        "seed_scheme": "per request: blake2b(seed, model, problem_id, start_idx), low 12 bits zero; sample i of a request uses seed + i on vLLM",
     }
 
 

@@ -99,7 +99,7 @@ class VLLMScorer:
         for (p, r), o in zip(pairs, outs):
             plp = o.prompt_logprobs
             seq = p + r
-            result.append([plp[k][seq[k]].logprob for k in range(len(p), len(p) + r)])
+            result.append([plp[k][seq[k]].logprob for k in range(len(p), len(seq))])
         return result
 
 

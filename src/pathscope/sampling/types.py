@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+#: a request's samples use seeds seed .. seed + n - 1
+SEED_STRIDE_BITS = 12
+
 
 @dataclass
 class Request:
@@ -42,10 +45,15 @@ class Completion:
 
 def derive_seed(base_seed: int, model_name: str, problem_id: str, start_idx: int) -> int:
     """A request's seed, a pure function of what identifies it, so a resumed
-    run draws exactly what an uninterrupted one would have (31 bits: every
-    backend and server accepts it)."""
+    run draws exactly what an uninterrupted one would have.
+
+    vLLM seeds the i-th of a request's n samples with ``seed + i``; the low
+    12 bits are therefore left zero, so no two requests (n <= 4096) share a
+    sample seed.  62 bits: every backend and server accepts it.
+    """
     key = f"{base_seed}\x00{model_name}\x00{problem_id}\x00{start_idx}".encode()
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") & 0x7FFFFFFF
+    h = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
+    return (h & ((1 << 62) - 1)) & ~((1 << SEED_STRIDE_BITS) - 1)
 
 
 def truncate_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
