@@ -143,6 +143,8 @@ class Run:
     """A handle on one run file.  Use as a context manager or call close()."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, snapshot_dir: Path | None = None):
+        # DuckDB would draw its own progress bar on stdout during long queries.
+        con.execute("SET enable_progress_bar = false")
         self.con = con
         self.path = path
         self.read_only = read_only
@@ -228,7 +230,7 @@ class Run:
 
     def sql(self, query: str, params: list | None = None):
         """Run a read query and return a pyarrow Table."""
-        return self.con.execute(query, params or []).to_arrow_table()
+        return self.con.sql(query, params=params or None).to_arrow_table()
 
     def df(self, query: str, params: list | None = None):
         """Run a read query and return a pandas DataFrame (Arrow if pandas is absent)."""
