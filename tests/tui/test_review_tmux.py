@@ -59,6 +59,8 @@ class Tmux:
         if self.alive():
             raise RuntimeError("a session is already running")
         self._tmux("new-session", "-d", "-s", self.session, "-x", "160", "-y", "45", cmd)
+        # without an attached client tmux may keep its default 80x24: fix the size
+        self._tmux("resize-window", "-t", self.session, "-x", "160", "-y", "45", check=False)
         return int(self._tmux("display-message", "-p", "-t", self.session, "#{pane_pid}").strip())
 
     def alive(self) -> bool:
@@ -119,7 +121,7 @@ def _current(path, reviewer="alice") -> dict[tuple[str, str], tuple[str, str | N
 
 def test_kill_9_loses_no_saved_mark(tmux, review_run):
     pid = tmux.start(review_run, "alice")
-    tmux.wait_for("pathscope", "review", "quit")  # drawn, footer keys live
+    tmux.wait_for("pathscope", "? help")  # drawn, footer keys live
     tmux.keys("r")
     tmux.wait_for(f"0/{N_ITEMS} reviewed")
     expected = {}
@@ -137,7 +139,7 @@ def test_kill_9_loses_no_saved_mark(tmux, review_run):
 
 def test_whole_review_session_then_resume(tmux, review_run):
     tmux.start(review_run, "alice")
-    tmux.wait_for("pathscope", "review", "quit")  # drawn, footer keys live
+    tmux.wait_for("pathscope", "? help")  # drawn, footer keys live
     tmux.keys("r")
     tmux.wait_for(f"0/{N_ITEMS} reviewed", "item 1 of")
     tmux.keys("y")
@@ -175,7 +177,7 @@ def test_whole_review_session_then_resume(tmux, review_run):
 
     # reopen: the review resumes at the first item alice has not marked (rl/p1/4)
     tmux.start(review_run, "alice")
-    tmux.wait_for("pathscope", "review", "quit")  # drawn, footer keys live
+    tmux.wait_for("pathscope", "? help")  # drawn, footer keys live
     tmux.keys("r")
     shown = tmux.wait_for(f"3/{N_ITEMS} reviewed", "item 4 of", "RL sample #4")
     assert "not reviewed" in shown

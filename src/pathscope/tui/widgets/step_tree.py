@@ -68,15 +68,13 @@ class StepTree(Tree[StepNode]):
     class ChildrenLoaded(Message):
         """One slice of a node's children (posted by a worker)."""
 
-        def __init__(self, generation: int, parent_key: int | None, rows: list[dict], total: int,
-                     offset: int, then_select: int | None) -> None:
+        def __init__(self, generation: int, parent_key: int | None, rows: list[dict], total: int, offset: int) -> None:
             super().__init__()
             self.generation = generation
             self.parent_key = parent_key
             self.rows = rows
             self.total = total
             self.offset = offset
-            self.then_select = then_select
 
     class DivergenceFound(Message):
         """Where base and RL part ways, with the path to it (None: they share no node)."""
@@ -120,22 +118,21 @@ class StepTree(Tree[StepNode]):
         self.clear()
         self.root.data = StepNode("node", row={"node_id": None}, loaded=True)
         self.root.set_label(Text(f"problem {problem_id}"))
-        self._load(None, 0, None)
+        self._load(None, 0)
         self._find_divergence(mark_only=True)
 
-    def _load(self, parent_key: int | None, offset: int, then_select: int | None, limit: int = SLICE) -> None:
-        self._fetch(self.generation, self.problem_id, parent_key, offset, limit, then_select)
+    def _load(self, parent_key: int | None, offset: int, limit: int = SLICE) -> None:
+        self._fetch(self.generation, self.problem_id, parent_key, offset, limit)
 
     @work(thread=True, group="step-tree")
-    def _fetch(self, generation: int, problem_id: str, parent_key: int | None, offset: int, limit: int,
-               then_select: int | None) -> None:
+    def _fetch(self, generation: int, problem_id: str, parent_key: int | None, offset: int, limit: int) -> None:
         try:
             with self.cursor_source() as con:
                 rows, total = tree_queries.children(con, problem_id, parent_key, self.base_id, self.rl_id, offset, limit)
         except Exception as exc:  # a query error is shown, never raised into the UI
             self.post_message(self.Failed(str(exc).splitlines()[0]))
             return
-        self.post_message(self.ChildrenLoaded(generation, parent_key, rows, total, offset, then_select))
+        self.post_message(self.ChildrenLoaded(generation, parent_key, rows, total, offset))
 
     def on_step_tree_children_loaded(self, message: ChildrenLoaded) -> None:
         message.stop()
@@ -163,8 +160,6 @@ class StepTree(Tree[StepNode]):
         if message.parent_key is None and not self._pending_path and self.cursor_line < 0 and parent.children:
             self.move_cursor(parent.children[0])
         self._continue_path()
-        if message.then_select is not None and message.then_select in self.by_id:
-            self._select(self.by_id[message.then_select])
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[StepNode]) -> None:
         data = event.node.data
@@ -172,7 +167,7 @@ class StepTree(Tree[StepNode]):
             return
         data.loaded = True  # one load per node
         event.node.add_leaf(Text("loading…"), data=StepNode("loading"))
-        self._load(data.node_id, 0, None)
+        self._load(data.node_id, 0)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[StepNode]) -> None:
         data = event.node.data
@@ -180,7 +175,7 @@ class StepTree(Tree[StepNode]):
             event.stop()
             data.kind = "loading"
             event.node.set_label(Text("loading…"))
-            self._load(data.parent_id, data.offset, None)
+            self._load(data.parent_id, data.offset)
 
     # -- divergence -----------------------------------------------------------------
 
@@ -230,7 +225,7 @@ class StepTree(Tree[StepNode]):
                     pdata.loaded = True  # this method loads it, not the expand handler
                     parent.expand()
                     parent.add_leaf(Text("loading…"), data=StepNode("loading"))
-                    self._load(path[i - 1], 0, None, limit=max(SLICE, self._pending_ranks.get(nid, 0) + 1))
+                    self._load(path[i - 1], 0, limit=max(SLICE, self._pending_ranks.get(nid, 0) + 1))
                     return
                 parent.expand()
             node = self.by_id.get(nid)
@@ -249,7 +244,7 @@ class StepTree(Tree[StepNode]):
                 if child.data is not None and child.data.kind == "more":
                     child.data.kind = "loading"
                     child.set_label(Text("loading…"))
-            self._load(None if i == 0 else path[i - 1], loaded, None, limit=rank - loaded + 1)
+            self._load(None if i == 0 else path[i - 1], loaded, limit=rank - loaded + 1)
             return
         target = self.by_id[path[-1]]
         self._pending_path = []
