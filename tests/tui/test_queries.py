@@ -74,3 +74,28 @@ def test_review_progress_counts_current_marks_per_problem(tmp_path):
         stats = tui_queries.problem_stats(run.con, 1, 2)
         reviewed = dict(zip(stats.column("problem_id").to_pylist(), stats.column("reviewed").to_pylist()))
         assert reviewed == {"p00": 1, "p01": 0, "p02": 0, "p03": 0, "p04": 1, "p05": 0}
+
+
+def test_sample_lists_pick_the_effective_verdict_and_scorer(tmp_path):
+    path = build_run(tmp_path / "run.duckdb")
+    with open_run(path) as run:
+        run.con.execute(
+            """INSERT INTO verdicts (model_id, problem_id, sample_idx, verifier, extracted, correct, created_at)
+               VALUES (2, 'p00', 0, 'imported', 'x', true, now() + INTERVAL 1 DAY),
+                      (2, 'p00', 1, 'zz-regrade', 'y', false, now() + INTERVAL 1 DAY)"""
+        )
+        run.con.execute("INSERT INTO scores (model_id, problem_id, sample_idx, scorer_model_id, ppl) VALUES (2, 'p00', 7, 2, 9.5)")
+        lists = tui_queries.sample_lists(run.con, [1, 2], "p00", 1)
+        view = {
+            (r[0], r[1]): (r[2], r[3])
+            for r in run.con.execute(
+                "SELECT model_id, sample_idx, correct, extracted FROM verdict WHERE problem_id = 'p00'"
+            ).fetchall()
+        }
+        for m in (1, 2):
+            assert [r["sample_idx"] for r in lists[m]] == list(range(8))
+            for r in lists[m]:
+                assert (r["correct"], r["extracted"]) == view[(m, r["sample_idx"])]
+        assert lists[2][0]["correct"] is False  # 'imported' loses to the real verifier
+        assert lists[2][1]["extracted"] == "y"  # the newer real verifier wins
+        assert lists[2][7]["ppl"] == 1.25  # scored under the base model (id 1), preferred over id 2

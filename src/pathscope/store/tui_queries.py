@@ -256,29 +256,50 @@ def problem(con: duckdb.DuckDBPyConnection, problem_id: str) -> dict | None:
     return dict(zip([d[0] for d in cur.description], rows[0]))
 
 
-def sample_list(con: duckdb.DuckDBPyConnection, model_id: int, problem_id: str, scorer_id: int | None) -> list[dict]:
-    """One model's samples of a problem, without texts: index, verdict, answer,
-    length, perplexity (under ``scorer_id`` when scored, else any scorer)."""
-    rows = con.execute(
-        """
-        WITH v AS (
-            SELECT sample_idx, correct, extracted, verifier, status FROM verdicts
-            WHERE model_id = $m AND problem_id = $p
-            QUALIFY row_number() OVER (PARTITION BY sample_idx ORDER BY (verifier = 'imported'), created_at DESC, verifier) = 1
-        ),
-        sc AS (
-            SELECT sample_idx, ppl FROM scores WHERE model_id = $m AND problem_id = $p
-            QUALIFY row_number() OVER (PARTITION BY sample_idx ORDER BY (scorer_model_id IS DISTINCT FROM $s), scorer_model_id) = 1
-        )
-        SELECT s.sample_idx, v.correct, v.extracted, s.n_tokens, s.finish_reason, sc.ppl, length(s.text) AS chars
-        FROM samples s LEFT JOIN v USING (sample_idx) LEFT JOIN sc USING (sample_idx)
-        WHERE s.model_id = $m AND s.problem_id = $p
-        ORDER BY s.sample_idx
-        """,
-        {"m": model_id, "p": problem_id, "s": scorer_id},
+def sample_lists(con: duckdb.DuckDBPyConnection, model_ids: list[int], problem_id: str, scorer_id: int | None) -> dict[int, list[dict]]:
+    """Each model's samples of a problem, without texts: index, effective
+    verdict, extracted answer, tokens, finish reason, perplexity (under
+    ``scorer_id`` when scored, else any scorer).
+
+    Three point queries and a merge in Python: the rows of one problem are few
+    (hundreds), and ranking them here avoids window functions in DuckDB, which
+    cost more than the reads themselves."""
+    ids = [int(m) for m in model_ids]
+    samples = con.execute(
+        "SELECT model_id, sample_idx, n_tokens, finish_reason FROM samples "
+        "WHERE problem_id = ? AND list_contains(?, model_id) ORDER BY model_id, sample_idx",
+        [problem_id, ids],
     ).fetchall()
-    keys = ("sample_idx", "correct", "extracted", "n_tokens", "finish_reason", "ppl", "chars")
-    return [dict(zip(keys, r)) for r in rows]
+    verdicts = con.execute(
+        "SELECT model_id, sample_idx, verifier, created_at, correct, extracted FROM verdicts "
+        "WHERE problem_id = ? AND list_contains(?, model_id)",
+        [problem_id, ids],
+    ).fetchall()
+    scores = con.execute(
+        "SELECT model_id, sample_idx, scorer_model_id, ppl FROM scores WHERE problem_id = ? AND list_contains(?, model_id)",
+        [problem_id, ids],
+    ).fetchall()
+    # The effective verdict: any real verifier over 'imported', then the newest, then by name (as the view).
+    best: dict[tuple[int, int], tuple] = {}
+    for m, i, verifier, created, correct, extracted in verdicts:
+        key = (verifier == "imported", -(created.timestamp() if created else 0.0), verifier)
+        cur = best.get((m, i))
+        if cur is None or key < cur[0]:
+            best[(m, i)] = (key, correct, extracted)
+    ppl: dict[tuple[int, int], tuple] = {}
+    for m, i, scorer, value in scores:
+        key = (scorer != scorer_id, scorer)
+        cur = ppl.get((m, i))
+        if cur is None or key < cur[0]:
+            ppl[(m, i)] = (key, value)
+    out: dict[int, list[dict]] = {m: [] for m in ids}
+    for m, i, n_tokens, finish in samples:
+        v = best.get((m, i))
+        out[m].append({
+            "sample_idx": i, "correct": v[1] if v else None, "extracted": v[2] if v else None,
+            "n_tokens": n_tokens, "finish_reason": finish, "ppl": ppl[(m, i)][1] if (m, i) in ppl else None,
+        })
+    return out
 
 
 def evidence_for(con: duckdb.DuckDBPyConnection, model_id: int, problem_id: str, base_id: int) -> dict[int, dict]:

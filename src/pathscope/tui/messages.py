@@ -48,12 +48,14 @@ class ProblemLoaded(Message):
 
     bubble = False
 
-    def __init__(self, problem_id: str, problem: dict | None, sides: dict, evidence: dict) -> None:
+    def __init__(self, problem_id: str, problem: dict | None, sides: dict, evidence: dict, texts: dict | None = None) -> None:
         super().__init__()
         self.problem_id = problem_id
         self.problem = problem
         self.sides = sides
         self.evidence = evidence
+        #: side -> (position in its sample list, text) of the sample each side opens on.
+        self.texts = texts or {}
 
 
 class CotLoaded(Message):

@@ -34,6 +34,11 @@ def _verdict(correct) -> tuple[str, str]:
     return ("✓ correct", "bold $success") if correct else ("✗ incorrect", "bold $error")
 
 
+def start_position(rows: list[dict]) -> int:
+    """Where a side opens: its first correct sample (what paired reading wants), else the first."""
+    return next((i for i, r in enumerate(rows) if r["correct"]), 0)
+
+
 class SidePane(Vertical):
     """One side of the paired view: a head line, the CoT, an evidence line."""
 
@@ -102,16 +107,23 @@ class DetailScreen(PathscopeScreen):
         try:
             with self.cursor() as con:
                 prob = tui_queries.problem(con, problem_id)
-                sides = {
-                    "base": tui_queries.sample_list(con, base["model_id"], problem_id, base["model_id"]),
-                    "rl": tui_queries.sample_list(con, rl["model_id"], problem_id, base["model_id"]),
-                }
+                lists = tui_queries.sample_lists(con, [base["model_id"], rl["model_id"]], problem_id, base["model_id"])
+                sides = {"base": lists[base["model_id"]], "rl": lists.get(rl["model_id"], [])}
                 evidence = tui_queries.evidence_for(con, rl["model_id"], problem_id, base["model_id"])
+                # Each side opens on its first correct sample; read those two texts now,
+                # in the same round trip, so a problem switch costs one worker, not three.
+                texts = {}
+                for side, model in (("base", base), ("rl", rl)):
+                    rows = sides[side]
+                    if rows:
+                        first = start_position(rows)
+                        idx = rows[first]["sample_idx"]
+                        texts[side] = (first, tui_queries.cot_text(con, model["model_id"], problem_id, idx) or "")
         except Exception as exc:
             self.post_message(QueryFailed("problem", str(exc).splitlines()[0]))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(ProblemLoaded(problem_id, prob, sides, evidence))
+            self.post_message(ProblemLoaded(problem_id, prob, sides, evidence, texts))
 
     def on_problem_loaded(self, message: ProblemLoaded) -> None:
         if message.problem_id != self.problem_id:
@@ -121,11 +133,9 @@ class DetailScreen(PathscopeScreen):
         self.evidence = message.evidence
         self._show_problem_text()
         for side in SIDES:
-            rows = self.samples[side]
-            # Start each side on its first correct sample: the paired reading usually wants those.
-            first = next((i for i, r in enumerate(rows) if r["correct"]), 0)
+            first, text = message.texts.get(side, (0, None))
             self.position[side] = first
-            self._show_sample(side)
+            self._show_sample(side, text)
 
     def _show_problem_text(self) -> None:
         p = self.problem
@@ -145,7 +155,9 @@ class DetailScreen(PathscopeScreen):
         )
         prompt.update(Content(clean(p["prompt"])))
 
-    def _show_sample(self, side: str) -> None:
+    def _show_sample(self, side: str, text: str | None = None) -> None:
+        """Show the side's current sample: its head line now, its text when read
+        (``text`` when the caller has it already, else from a worker)."""
         pane = self.query_one(f"#side-{side}", SidePane)
         rows = self.samples[side]
         model = self.model_for(side)
@@ -190,7 +202,10 @@ class DetailScreen(PathscopeScreen):
                     bits.append((f"  suggested: {clean(e['suggested_mark'])}{conf}", "$accent"))
                 bits.append(("   e: show it on the left", "$text-muted"))
                 ev.update(Content.assemble(*bits))
-        self.load_cot(side, self.problem_id, model["model_id"], r)
+        if text is not None:
+            self._apply_cot(side, self.problem_id, r, text)
+        else:
+            self.load_cot(side, self.problem_id, model["model_id"], r)
 
     def load_cot(self, side: str, problem_id: str, model_id: int, sample: dict) -> None:
         """Read one CoT in a worker; one exclusive group per side, so stepping
@@ -216,9 +231,12 @@ class DetailScreen(PathscopeScreen):
         rows = self.samples[message.side]
         if not rows or rows[self.position[message.side]]["sample_idx"] != message.sample["sample_idx"]:
             return  # the user has moved on
-        view = self.query_one(f"#side-{message.side} CotView", CotView)
-        view.set_text(message.text, answer=message.sample.get("extracted"), term=self.papp.search_term or None)
-        self.shown[message.side] = (message.problem_id, message.sample["sample_idx"])
+        self._apply_cot(message.side, message.problem_id, message.sample, message.text)
+
+    def _apply_cot(self, side: str, problem_id: str, sample: dict, text: str) -> None:
+        view = self.query_one(f"#side-{side} CotView", CotView)
+        view.set_text(text, answer=sample.get("extracted"), term=self.papp.search_term or None)
+        self.shown[side] = (problem_id, sample["sample_idx"])
 
     # -- actions ---------------------------------------------------------------------
 
