@@ -20,68 +20,27 @@ from fault_helpers import assert_clean_error, run_cli
 from fuzz_inputs import IMPORT_KINDS, make_case, problem_records
 
 N_CASES = int(os.environ.get("PATHSCOPE_FUZZ_CASES", "1000"))
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
-
-_TABLES = ("models", "problems", "samples", "verdicts", "stages")
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
-def _state(run) -> dict:
-    out = {t: run.count(t) for t in _TABLES}
-    out["objects"] = tuple(sorted(r[0] for r in run.con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()))
-    return out
+def _fuzz(tmp_path, kind: str) -> None:
+    """N_CASES cases of ``kind``, split over up to two worker processes (one
+    run file each), so a two-core machine runs them in half the time."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
+    from fuzz_runner import run_shard
 
-def _check_error(exc, case, failures) -> None:
-    msg = str(exc)
-    if "\n" in msg or not msg.strip():
-        failures.append(f"{case.describe()}: error is not one line: {msg!r:.300}")
-    elif case.path.name not in msg and "--" not in msg:
-        failures.append(f"{case.describe()}: error does not name the file: {msg!r:.300}")
-
-
-def _fuzz(tmp_path, kind: str, do_one) -> None:
-    from pathscope.errors import PathscopeError
-    from pathscope.store import open_run
-
-    folder = tmp_path / "inputs"
-    folder.mkdir()
-    run = open_run(tmp_path / f"{kind}.duckdb")
-    failures: list[str] = []
-    outcomes = {"imported": 0, "refused": 0}
-    try:
-        for seed in range(N_CASES):
-            records_fn, _fmt = IMPORT_KINDS.get(kind, (problem_records, None))
-            case = make_case(kind, seed, folder, records_fn, file_fmt="jsonl" if kind == "lm-eval" else None)
-            before = _state(run)
-            try:
-                delta = do_one(run, case, seed)
-            except PathscopeError as exc:
-                outcomes["refused"] += 1
-                _check_error(exc, case, failures)
-                after = _state(run)
-                if after != before:
-                    failures.append(f"{case.describe()}: refused but the run changed: {before} -> {after}")
-            except Exception as exc:  # a traceback in the CLI
-                failures.append(f"{case.describe()}: {type(exc).__name__}: {str(exc)[:300]}")
-                run.close()
-                run = open_run(tmp_path / f"{kind}.duckdb")
-            else:
-                outcomes["imported"] += 1
-                after = _state(run)
-                got = {t: after[t] - before[t] for t in delta}
-                if got != delta:
-                    failures.append(f"{case.describe()}: report says {delta}, the run grew by {got}")
-                if after["objects"] != before["objects"]:
-                    failures.append(f"{case.describe()}: tables changed {before['objects']} -> {after['objects']}")
-            case.path.unlink()
-            if len(failures) >= 15:
-                break
-    finally:
-        run.close()
-    # The run is still a sound pathscope run.
-    with open_run(tmp_path / f"{kind}.duckdb", read_only=True) as r:
-        r.count("samples")
+    workers = max(1, min(2, os.cpu_count() or 1))
+    shards = [list(range(i, N_CASES, workers)) for i in range(workers)]
+    args = [(kind, seeds, str(tmp_path / f"inputs{i}"), str(tmp_path / f"{kind}-{i}.duckdb")) for i, seeds in enumerate(shards)]
+    if workers == 1:
+        results = [run_shard(*args[0])]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(run_shard, *zip(*args)))
+    failures = [f for fs, _ in results for f in fs]
+    outcomes = {k: sum(o[k] for _, o in results) for k in ("imported", "refused")}
     assert not failures, f"{len(failures)} bad outcomes ({outcomes}):\n" + "\n".join(failures)
     # The mutator must exercise both paths, or the suite proves little.
     assert outcomes["imported"] >= N_CASES // 20 and outcomes["refused"] >= N_CASES // 20, outcomes
@@ -89,26 +48,11 @@ def _fuzz(tmp_path, kind: str, do_one) -> None:
 
 @pytest.mark.parametrize("kind", list(IMPORT_KINDS))
 def test_fuzzed_generation_files(tmp_path, kind):
-    from pathscope.importers import import_file
-
-    fmt = IMPORT_KINDS[kind][1]
-
-    def one(run, case, seed):
-        # Half the cases name the format, half let auto-detection find it.
-        report = import_file(run, case.path, model=f"model-{seed % 7}", fmt=fmt if seed % 2 else "auto")
-        return {"samples": report.samples_added, "verdicts": report.verdicts_added, "problems": report.problems_created}
-
-    _fuzz(tmp_path, kind, one)
+    _fuzz(tmp_path, kind)
 
 
 def test_fuzzed_problem_files(tmp_path):
-    from pathscope.problems import add_problem_file
-
-    def one(run, case, seed):
-        report = add_problem_file(run, case.path, source=f"src{seed % 5}")
-        return {"problems": report.inserted}
-
-    _fuzz(tmp_path, "problems", one)
+    _fuzz(tmp_path, "problems")
 
 
 def test_fuzzed_inputs_through_the_cli(tmp_path):
