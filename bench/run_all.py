@@ -23,9 +23,11 @@ the machine it ran on (CPU model, cores, memory, load) as Markdown.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -262,11 +264,18 @@ def run_bench(bench: Bench, run_path: Path | None, timeout: float, env: dict, sh
             cmd += ["--samples", str(shape[1])]
     info["cmd"] = " ".join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))
     t0 = time.perf_counter()
+    # Its own session, so a timeout ends the bench and every process it started.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env,
+                            start_new_session=True)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         info["status"] = f"timed out after {timeout:.0f} s"
         return [{"stage": bench.stage, "figure": bench.key, "target": "-", "note": info["status"]}], info
+    proc = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     info["seconds"] = round(time.perf_counter() - t0, 1)
     info["output"] = proc.stdout[-4000:]
     if proc.returncode != 0:
