@@ -138,3 +138,39 @@ def test_sample_run_is_verified_scored_and_analysed(sample_run):
 def test_sample_run_names_its_rl_method(sample_run):
     meta = sample_run.meta()
     assert meta.get("rl_method", "").startswith("ReST-EM")
+
+
+def test_combine_shards_copies_samples_and_checks_params(tmp_path):
+    import pyarrow as pa
+
+    from pathscope import open_run
+    from pathscope.errors import RunError
+    from pathscope.store.sample_study import combine_shard
+
+    problems = pa.table({"problem_id": ["a", "b"], "prompt": ["q1", "q2"], "answer": ["1", "2"], "kind": ["math", "math"]})
+    params = {"temperature": 0.6, "top_p": 0.95, "n": 2}
+    paths = []
+    for i, pid in enumerate(["a", "b"]):
+        path = tmp_path / f"shard{i}.duckdb"
+        with open_run(path) as run:
+            run.add_problems(problems)
+            mid = run.ensure_model("m", role="base", sampling_params=params)
+            run.add_samples(pa.table({"model_id": [mid, mid], "problem_id": [pid, pid], "sample_idx": [0, 1], "text": ["x", "y"]}))
+            run.con.execute("INSERT INTO scores (model_id, problem_id, sample_idx, scorer_model_id, ppl) VALUES (?, ?, 0, ?, 2.5)", [mid, pid, mid])
+            sid = run.start_stage("sample", {"shard": i})
+            run.finish_stage(sid)
+        paths.append(path)
+    main = tmp_path / "main.duckdb"
+    with open_run(main) as run:
+        run.add_problems(problems)
+        assert combine_shard(run, str(paths[0])) == {"m": 2}
+        assert combine_shard(run, str(paths[1])) == {"m": 2}
+        assert combine_shard(run, str(paths[1])) == {"m": 0}  # idempotent
+        assert run.count("samples") == 4 and len(run.models()) == 1 and run.count("scores") == 2
+        assert run.models()[0].sampling_params == params
+    other = tmp_path / "other.duckdb"
+    with open_run(other) as run:
+        run.add_problems(problems)
+        run.ensure_model("m", role="base", sampling_params={"temperature": 1.0})
+    with open_run(other) as run, pytest.raises(RunError, match="other parameters"):
+        combine_shard(run, str(paths[0]))

@@ -48,6 +48,19 @@ def select_examples(rows: list[tuple[str, str, int, str]], per_problem: int, see
     return out
 
 
+def _freeze_all_but_last(net, k: int) -> None:
+    """Train only the last ``k`` decoder layers and the final norm: a CPU budget
+    choice (no gradients flow into the frozen lower layers or the embeddings)."""
+    for p in net.parameters():
+        p.requires_grad_(False)
+    layers = net.model.layers
+    for layer in layers[len(layers) - k:]:
+        for p in layer.parameters():
+            p.requires_grad_(True)
+    for p in net.model.norm.parameters():
+        p.requires_grad_(True)
+
+
 def train(
     train_runs: str | list[str],
     model: str,
@@ -59,22 +72,24 @@ def train(
     batch_size: int = 8,
     seed: int = 0,
     threads: int | None = None,
+    train_layers: int | None = None,
 ) -> dict:
     """Fine-tune ``base`` on ``model``'s verified-correct samples in ``train_runs`` (run files,
     e.g. shards sampled in parallel); save to ``out``."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ..sampling.config import PromptSpec
-    from ..sampling.prompts import render
+    from ..sampling.prompts import from_description, render
 
     if isinstance(train_runs, str):
         train_runs = [train_runs]
     n_samples = n_verified = n_correct = 0
     rows: list[tuple[str, str, int, str]] = []
+    prompts = set()
     for path in train_runs:
         with open_run(path, read_only=True) as run:
             info = run.model(model)
+            prompts.add(json.dumps((info.sampling_params or {}).get("prompt"), sort_keys=True))
             counts = verdict_counts(run, info.model_id)
             if counts[1] == 0:
                 raise InputError(f"{path}: model {model!r} has no verified samples; run `pathscope verify` first.")
@@ -82,6 +97,9 @@ def train(
             rows += verified_correct(run, info.model_id)
     if not rows:
         raise InputError(f"{', '.join(train_runs)}: model {model!r} has no verified-correct samples to train on.")
+    if len(prompts) > 1:
+        raise InputError(f"{', '.join(train_runs)}: model {model!r} was sampled with different prompts in these runs.")
+    prompt_description = json.loads(prompts.pop())
     examples = select_examples(rows, per_problem, seed)
 
     if threads:
@@ -89,8 +107,11 @@ def train(
     torch.manual_seed(seed)
     tok = AutoTokenizer.from_pretrained(base)
     net = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    if train_layers is not None:
+        _freeze_all_but_last(net, train_layers)
     net.train()
-    spec = PromptSpec(template="qwen-boxed")
+    # Train on exactly the prompt the samples were drawn with.
+    spec = from_description(prompt_description)
     eos = tok.eos_token or ""
 
     encoded = []
@@ -99,7 +120,7 @@ def train(
         resp_ids = tok(text.strip() + eos, add_special_tokens=False)["input_ids"]
         encoded.append((prompt_ids, resp_ids))
 
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0)
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
     steps_total = epochs * ((len(encoded) + batch_size - 1) // batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1 - s / max(1, steps_total)))
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
@@ -147,6 +168,7 @@ def train(
         "problems_with_a_correct_sample": len({pid for pid, _, _ in examples}),
         "train_examples": len(examples),
         "per_problem_cap": per_problem,
+        "prompt": prompt_description,
         "epochs": epochs,
         "lr": lr,
         "batch_size": batch_size,
@@ -155,6 +177,7 @@ def train(
         "last_loss": losses[-1] if losses else None,
         "train_seconds": round(time.time() - t0, 1),
         "seed": seed,
+        "trained_layers": "all" if train_layers is None else f"last {train_layers} decoder layers + final norm",
     }
     (out_dir / "rest_em.json").write_text(json.dumps(summary, indent=2))
     return summary
@@ -172,8 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--train-layers", type=int, default=None, help="train only the last K decoder layers (default: all)")
     a = ap.parse_args(argv)
-    s = train(a.train_runs, a.model, a.base, a.out, a.per_problem, a.epochs, a.lr, a.batch_size, a.seed, a.threads)
+    s = train(a.train_runs, a.model, a.base, a.out, a.per_problem, a.epochs, a.lr, a.batch_size, a.seed, a.threads, a.train_layers)
     print(json.dumps(s, indent=2))
 
 
