@@ -55,7 +55,10 @@ def test_cli_against_a_held_run_says_one_sentence(tmp_path):
     path = tmp_path / "run.duckdb"
     holder = _start_holder(path)
     try:
-        for args in (["info", path], ["info", path, "--json"]):
+        samples = tmp_path / "more.jsonl"
+        samples.write_text('{"problem_id": "p1", "text": "\\\\boxed{2}", "sample_idx": 5}\n')
+        # A reader and a second writer, both through the CLI.
+        for args in (["info", path], ["info", path, "--json"], ["import", path, samples, "--model", "other"]):
             proc = run_cli(*args)
             line = assert_clean_error(proc, str(path), f"process {holder.pid}")
             assert "snapshot" in line  # says what to do instead
@@ -79,6 +82,7 @@ def test_cli_against_a_held_run_says_one_sentence(tmp_path):
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["tables"]["samples"] == 3
+    assert [m["name"] for m in summary["models"]] == ["base-model"]  # the refused import left nothing
 
 
 _RACER = textwrap.dedent(
