@@ -111,6 +111,20 @@ async def test_problems_filter_sort_and_search(make_app):
         assert any(isinstance(m, ProblemsLoaded) and m.query.search == "not markup" for m in seen)
 
 
+async def test_clicking_a_header_sorts_by_it(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await settle(pilot)
+        table = app.screen.query_one(".pr-table")
+        cols = table.ordered_columns
+        x = sum(c.render_width for c in cols[:3]) + cols[3].render_width // 2
+        await pilot.click(".pr-table", offset=(x, 0))  # the "RL acc" header
+        await settle(pilot)
+        assert app.screen.query_state.sort == "rl_acc" and app.screen.query_state.descending
+        assert _rows(app)[0] == "p04"
+
+
 async def test_search_with_like_wildcards_is_literal(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

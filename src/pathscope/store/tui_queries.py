@@ -8,8 +8,12 @@ short previews, and a CoT is read one sample at a time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:  # pyarrow loads with the first Arrow result, not at import (startup time)
+    import pyarrow as pa
 
 #: Filters of the problems table: id -> (label, SQL condition over the counts CTE).
 #: ``bn``/``bc`` are the base model's verified samples / correct ones, ``rn``/``rc`` the RL model's.
@@ -191,6 +195,8 @@ def problem_table(
         raise ValueError(f"unknown filter {filter!r}")
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
+    import pyarrow as pa
+
     if hits is None:
         hits = pa.table({"problem_id": pa.array([], pa.string()), "hits": pa.array([], pa.int64()), "snippet": pa.array([], pa.string())})
         join = "LEFT JOIN"

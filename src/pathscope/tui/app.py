@@ -9,6 +9,7 @@ cursor) and apply what those post back.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from ..store.run import Run
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
+#: DuckDB memory cap while the TUI holds the run (PATHSCOPE_TUI_MEMORY overrides).
+MEMORY_LIMIT = os.environ.get("PATHSCOPE_TUI_MEMORY", "256MB")
 
 
 class ProblemJumpProvider(Provider):
@@ -96,6 +99,10 @@ class PathscopeApp(App):
         self.config = config or TuiConfig()
         self.reviewer = reviewer or self.config.reviewer
         self.snapshot_reason = snapshot_reason
+        # DuckDB's buffer pool would otherwise keep up to most of RAM of a scanned run
+        # (a search reads every CoT); the views need little, so cap it.
+        with contextlib.suppress(Exception):
+            run.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         # Read before the event loop starts: two tiny rows, needed by every screen.
         self.model_rows = tui_queries.models(run.con)
         pair = tui_queries.pick_pair(self.model_rows)

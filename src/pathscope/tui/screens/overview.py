@@ -8,8 +8,6 @@ curves from them with numpy: nothing heavy, no CoT text.
 from __future__ import annotations
 
 import time
-
-import numpy as np
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -18,7 +16,6 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from ...store import tui_queries
-from .. import curves
 from ..actions import bindings_for
 from ..messages import OverviewLoaded, QueryFailed
 from ..widgets.agreement import ReviewAgreement
@@ -36,6 +33,10 @@ COVERAGE = [
 
 def compute_overview(con, base: dict, rl: dict) -> dict:
     """Everything the overview shows, as plain data (runs in a worker thread)."""
+    import numpy as np  # here, not at import: the first screen draws before numpy loads
+
+    from .. import curves
+
     t0 = time.perf_counter()
     totals = tui_queries.run_totals(con)
     # Same numbers as store.metrics.problem_counts (tested), without ranking every verdict.

@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 import time
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pyarrow as pa
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
-from textual_fastdatatable import ArrowBackend, DataTable
 
 from ...safe_text import for_markup
 from ...store import tui_queries
@@ -27,8 +27,13 @@ from ..actions import bindings_for
 from ..messages import ProblemQuery, ProblemsLoaded, QueryFailed
 from .base import PathscopeScreen
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 FILTER_ORDER = list(tui_queries.FILTERS)
 SORT_ORDER = ["problem_id", "base_acc", "rl_acc", "delta", "strategies", "reviewed", "hits"]
+#: Clicking a column header sorts by it (again: reverses).
+HEADER_SORTS = {"problem": "problem_id", "base acc": "base_acc", "RL acc": "rl_acc", "strategies": "strategies", "reviewed": "reviewed", "hits": "hits"}
 
 
 def _acc(n: int, c: int) -> str:
@@ -49,8 +54,10 @@ def _highlight(snippet: str | None, term: str) -> str:
     return "".join(out)
 
 
-def display_table(raw: pa.Table, query: ProblemQuery) -> tuple[pa.Table, list[str]]:
+def display_table(raw: "pa.Table", query: ProblemQuery) -> tuple["pa.Table", list[str]]:
     """The rows as the table shows them (markup-escaped strings), and the ids in order."""
+    import pyarrow as pa
+
     d = raw.to_pydict()
     ids = d["problem_id"]
     solved = []
@@ -164,7 +171,9 @@ class ProblemsScreen(PathscopeScreen):
         # The search box keeps focus if the user is in it; otherwise the new table takes it.
         table_focus = self._focus_table_next or not isinstance(self.focused, Input)
         self._focus_table_next = False
-        for old in self.query(DataTable):
+        from textual_fastdatatable import ArrowBackend, DataTable  # with pyarrow: after the first screen
+
+        for old in self.query(".pr-table"):
             await old.remove()
         empty = self.query_one("#pr-empty", Static)
         if not ids:
@@ -197,8 +206,8 @@ class ProblemsScreen(PathscopeScreen):
 
     # -- actions ---------------------------------------------------------------------
 
-    def _table(self) -> DataTable | None:
-        tables = list(self.query(DataTable))
+    def _table(self):
+        tables = list(self.query(".pr-table"))
         return tables[0] if tables else None
 
     def action_open_selected(self) -> None:
@@ -207,15 +216,22 @@ class ProblemsScreen(PathscopeScreen):
             return
         self.papp.open_problem(self.ids[dt.cursor_row])
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    # textual-fastdatatable's messages (handlers by name: the widget is imported lazily).
+    def on_data_table_row_selected(self, event) -> None:
         if 0 <= event.cursor_row < len(self.ids):
             self.papp.open_problem(self.ids[event.cursor_row])
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_data_table_row_highlighted(self, event) -> None:
         if 0 <= event.cursor_row < len(self.ids):
             self.papp.current_problem = self.ids[event.cursor_row]
+
+    def on_data_table_header_selected(self, event) -> None:
+        key = HEADER_SORTS.get(event.label.plain.strip())
+        if key is None:
+            return
+        q = self.query_state
+        descending = (not q.descending) if q.sort == key else key != "problem_id"
+        self.set_query(ProblemQuery(filter=q.filter, sort=key, descending=descending, search=q.search))
 
     def action_focus_search(self) -> None:
         self.query_one("#pr-search", Input).focus()

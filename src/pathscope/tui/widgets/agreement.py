@@ -16,7 +16,6 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from ...metrics.agreement import pairwise_kappa
 from ...safe_text import clean
 from ...store.metrics import current_marks
 from ...store.run import Run
@@ -26,6 +25,8 @@ _KIND_NAMES = {"sample": "samples", "cluster": "clusters"}
 
 def agreement_summary(con) -> dict:
     """Marks per reviewer and kind, and kappa per pair of reviewers and kind."""
+    from ...metrics.agreement import pairwise_kappa  # numpy: loaded in the worker, after the first screen
+
     marks = current_marks(Run(con, Path("<worker>"), read_only=True))
     per_kind: dict[str, dict[str, dict[tuple[str, str], str]]] = {}
     counts: dict[str, int] = {}

@@ -8,11 +8,13 @@ come from component classes styled with theme variables, so themes apply.
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Braille dot bits, indexed [row 0..3][column 0..1].
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
@@ -39,11 +41,13 @@ class PassKPlot(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.ks: np.ndarray | None = None
-        self.series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.ks: "np.ndarray | None" = None
+        self.series: "list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]" = []
         self.crossover: int | None = None
 
     def set_curves(self, ks, series, crossover: int | None) -> None:
+        import numpy as np
+
         self.ks = np.asarray(ks, dtype=np.float64)
         self.series = [(lab, np.asarray(m), np.asarray(lo), np.asarray(hi)) for lab, m, lo, hi in series]
         self.crossover = crossover
@@ -56,6 +60,8 @@ class PassKPlot(Widget):
         return self._draw(w, h)
 
     def _draw(self, w: int, h: int) -> Text:
+        import numpy as np
+
         pw, ph = w - _YLAB - 1, h - 2  # plot cells
         logk = np.log2(self.ks)
         kmax = float(logk[-1]) if logk[-1] > 0 else 1.0
