@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
+from ..errors import PathscopeError
 from ._common import err_console, run_path_argument
+
+
+class Interrupted(PathscopeError):
+    """Ctrl-C: exit 130 with one sentence (click would otherwise print 'aborted.')."""
+
+    exit_code = 130
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -49,7 +56,10 @@ def command(run: str, config_path: str | None, no_progress: bool, ids, only_mode
     cfg = load_config(config_path) if config_path else SampleConfig()
     cfg = apply_overrides(cfg, ids=_split(ids), only_models=_split(only_models), stop=list(stop), **flags)
     with open_for_cli(run) as r:
-        summary = sample_run(r, cfg, progress=not no_progress)
+        try:
+            summary = sample_run(r, cfg, progress=not no_progress)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; every finished batch is committed. Run the same command again to resume.") from None
     for name, s in summary.items():
         if s["added"] == 0 and s["tokens"] == 0:
             err_console.print(f"{name}: nothing to do ({s['skipped_problems']} problems already sampled).")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
+from ..errors import PathscopeError
 from ._common import err_console, run_path_argument
+
+
+class Interrupted(PathscopeError):
+    """Ctrl-C: exit 130 with one sentence (click would otherwise print 'aborted.')."""
+
+    exit_code = 130
 
 
 @click.command(name="score")
@@ -32,9 +39,12 @@ def command(run: str, scorer: str, name, models, backend, template, dtype, devic
         validate_prompt(PromptSpec(template), None, "--template")
     names = [m for item in models for m in item.split(",") if m]
     with open_for_cli(run) as r:
-        summary = score_run(
-            r, scorer, names or None, backend=backend, name=name, template=template, dtype=dtype, device=device,
-            tensor_parallel_size=tensor_parallel_size, batch_tokens=batch_tokens, progress=not no_progress,
-        )
+        try:
+            summary = score_run(
+                r, scorer, names or None, backend=backend, name=name, template=template, dtype=dtype, device=device,
+                tensor_parallel_size=tensor_parallel_size, batch_tokens=batch_tokens, progress=not no_progress,
+            )
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; scores committed so far are kept. Run the same command again to resume.") from None
     for model, s in summary.items():
         err_console.print(f"{model}: {s['scored']:,} samples scored" + (f" in {s['seconds']:.1f} s." if s["scored"] else "."))

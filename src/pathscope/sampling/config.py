@@ -66,6 +66,7 @@ class ModelSpec:
     concurrency: int = 16
     timeout: float = 600.0
     retries: int = 6
+    backoff: float = 0.5  # seconds before the first retry; doubles each time
     api_key_env: str | None = None
     # Engine knobs passed through to vLLM's LLM(...) as-is (max_model_len, gpu_memory_utilization, ...)
     engine_args: dict[str, Any] = field(default_factory=dict)
@@ -179,7 +180,7 @@ def validate_prompt(p: PromptSpec, source: str | None = None, where: str = "prom
 _MODEL_KEYS = {
     "name", "role", "backend", "path", "endpoint", "endpoints", "dtype", "device", "tensor_parallel_size",
     "data_parallel_size", "api", "served_model", "tokenizer", "concurrency", "timeout", "retries",
-    "api_key_env", "engine_args", "sampling", "prompt",
+    "backoff", "api_key_env", "engine_args", "sampling", "prompt",
 }
 
 
@@ -197,8 +198,9 @@ def _parse_model(t: dict, i: int, cfg: SampleConfig, source: str | None) -> Mode
     for key in ("tensor_parallel_size", "data_parallel_size", "concurrency", "retries"):
         if key in t:
             setattr(m, key, _typed(t[key], int, source, f"{where}.{key}"))
-    if "timeout" in t:
-        m.timeout = _typed(t["timeout"], float, source, f"{where}.timeout")
+    for key in ("timeout", "backoff"):
+        if key in t:
+            setattr(m, key, _typed(t[key], float, source, f"{where}.{key}"))
     for key in ("endpoint", "endpoints"):
         if key in t:
             v = t[key]

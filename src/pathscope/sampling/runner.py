@@ -29,15 +29,15 @@ _FIXED = ("temperature", "top_p", "max_tokens", "stop")
 
 def open_backend(spec: ModelSpec, sampling: SamplingParams):
     """The backend object for one model (heavy imports happen here)."""
+    if spec.data_parallel_size > 1 and spec.backend in ("vllm", "transformers"):
+        from .parallel import DataParallelBackend
+
+        return DataParallelBackend(spec, sampling)
     if spec.backend == "transformers":
         from .hf_backend import TransformersBackend
 
         return TransformersBackend(spec, sampling)
     if spec.backend == "vllm":
-        if spec.data_parallel_size > 1:
-            from .parallel import DataParallelBackend
-
-            return DataParallelBackend(spec, sampling)
         from .vllm_backend import VLLMBackend
 
         return VLLMBackend(spec, sampling)
