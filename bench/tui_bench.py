@@ -63,8 +63,9 @@ async def _drive(run_path: str, switches: int) -> dict:
     from pathscope.tui.app import PathscopeApp
     from pathscope.tui.messages import ProblemQuery
 
-    out: dict = {}
+    out: dict = {"imports_s": time.perf_counter() - T_START}
     run, _ = open_for_tui(run_path)
+    out["open_run_s"] = time.perf_counter() - T_START - out["imports_s"]
     app = PathscopeApp(run)
     async with app.run_test(size=(160, 48)) as pilot:
         out["first_screen_s"] = time.perf_counter() - T_START  # shell mounted and drawn
@@ -251,6 +252,7 @@ def main(argv=None) -> int:
         print(f"{name:<44} {value}{tgt}{verdict}")
 
     row("time to first screen (shell drawn)", f"{r['first_screen_s']:.2f} s", "< 1 s", r["first_screen_s"] < 1)
+    row("  of which: imports / opening the run", f"{r['imports_s']:.2f} s / {r['open_run_s']:.2f} s")
     row("  a bare Textual app, same machine now", f"{bare:.2f} s (pathscope = {r['first_screen_s'] / bare:.1f}x of it)")
     row("time to overview filled (curves, coverage)", f"{r['overview_filled_s']:.2f} s")
     row("problem switch latency p50", f"{r['switch_p50_ms']:.0f} ms (data applied {r['switch_applied_p50_ms']:.0f} + frame {r['switch_paint_p50_ms']:.0f})")

@@ -41,7 +41,7 @@ SORTS: dict[str, tuple[str, str]] = {
 }
 
 #: How many samples' matches the search shows a snippet of per problem.
-_SNIPPET = 90
+_SNIPPET = 70
 
 
 def models(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -171,7 +171,7 @@ def search_hits(con: duckdb.DuckDBPyConnection, model_ids: list[int], term: str)
             FROM cot c FULL OUTER JOIN prompt p USING (problem_id)
         )
         SELECT problem_id, hits::BIGINT AS hits,
-               substr(text, greatest(1, {pos.format(col="text")} - 30), {_SNIPPET}) AS snippet
+               substr(text, greatest(1, {pos.format(col="text")} - 20), {_SNIPPET}) AS snippet
         FROM both_
     """
     params = {"ids": [int(m) for m in model_ids], "q": term}

@@ -36,6 +36,15 @@ SORT_ORDER = ["problem_id", "base_acc", "rl_acc", "delta", "strategies", "review
 HEADER_SORTS = {"problem": "problem_id", "base acc": "base_acc", "RL acc": "rl_acc", "strategies": "strategies", "reviewed": "reviewed", "hits": "hits"}
 
 
+def _safe(text: str | None) -> str:
+    """``for_markup`` for table cells, skipping the work for plain text (most cells)."""
+    if not text:
+        return ""
+    if text.isprintable() and "[" not in text:
+        return text
+    return for_markup(text)
+
+
 def _acc(n: int, c: int) -> str:
     return f"{c / n:.3f} ({c}/{n})" if n else "–"
 
@@ -64,8 +73,8 @@ def display_table(raw: "pa.Table", query: ProblemQuery) -> tuple["pa.Table", lis
     for bc, rc in zip(d["bc"], d["rc"]):
         solved.append("both" if bc and rc else "base" if bc else "RL" if rc else "none")
     cols: dict[str, list] = {
-        "problem": [for_markup(p) for p in ids],
-        "source": [for_markup(s or "") for s in d["source"]],
+        "problem": [_safe(p) for p in ids],
+        "source": [_safe(s) for s in d["source"]],
         "base acc": [_acc(n, c) for n, c in zip(d["bn"], d["bc"])],
         "RL acc": [_acc(n, c) for n, c in zip(d["rn"], d["rc"])],
         "solved@n": solved,
@@ -76,7 +85,7 @@ def display_table(raw: "pa.Table", query: ProblemQuery) -> tuple["pa.Table", lis
         cols["hits"] = [str(h) for h in d["hits"]]
         cols["match"] = [_highlight(s, query.search) for s in d["snippet"]]
     else:
-        cols["prompt"] = [for_markup(p) for p in d["preview"]]
+        cols["prompt"] = [_safe(p) for p in d["preview"]]
     return pa.table(cols), ids
 
 
