@@ -63,6 +63,9 @@ def test_missing_file_and_bad_config(tmp_path):
     cfg.write_text('[tui.keys]\n"app.nope" = "x"\n')
     proc = _pathscope("open", str(run), "--config", str(cfg))
     assert proc.returncode == 1 and "'app.nope' is not an action id" in proc.stderr and "Traceback" not in proc.stderr
+    cfg.write_text('[tui]\ntheme = "no-such-theme"\n')
+    proc = _pathscope("open", str(run), "--config", str(cfg))
+    assert proc.returncode == 1 and "'no-such-theme' is not a theme" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_locked_run_opens_as_snapshot(lock_holder):
@@ -94,6 +97,7 @@ def _wait_for(session: str, text: str, timeout: float = 30) -> str:
 
 
 @pytest.mark.tmux
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_tmux_end_to_end(tmp_path, lock_holder):
     """Start `pathscope open` in a real terminal, drive it with keys, read the screen."""

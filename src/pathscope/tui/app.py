@@ -120,6 +120,11 @@ class PathscopeApp(App):
         self._live_cursors: list[tuple[str, "duckdb.DuckDBPyConnection"]] = []
         self._cursor_lock = threading.Lock()
         if self.config.theme:
+            if self.config.theme not in self.available_themes:
+                from ..errors import InputError
+
+                names = ", ".join(sorted(self.available_themes))
+                raise InputError(f"{self.config.source}: [tui] theme {self.config.theme!r} is not a theme (one of: {names}).")
             self.theme = self.config.theme
 
     # -- lifecycle -------------------------------------------------------------------
