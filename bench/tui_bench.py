@@ -71,24 +71,22 @@ async def _drive(run_path: str, switches: int) -> dict:
         out["first_screen_s"] = time.perf_counter() - T_START  # shell mounted and drawn
         while getattr(app.screen, "data", None) is None:
             await _tick()
-        await pilot.pause()
         out["overview_filled_s"] = time.perf_counter() - T_START
         _note('out["overview_filled_s"]')
 
         t = time.perf_counter()
-        await pilot.press("p")
+        app.simulate_key("p")
         while not getattr(app.screen, "ids", None):
             await _tick()
-        await pilot.pause()
         out["problems_first_load_s"] = time.perf_counter() - t
         _note('out["problems_first_load_s"]')
 
+        await pilot.pause()
         t = time.perf_counter()
-        await pilot.press("f")  # RL-only solved
+        app.simulate_key("f")  # RL-only solved
         screen = app.screen
         while screen.loaded_query is None or screen.loaded_query.filter != "rl_only":
             await _tick()
-        await pilot.pause()
         out["filter_change_s"] = time.perf_counter() - t
         _note('out["filter_change_s"]')
         out["rl_only_problems"] = len(screen.ids)

@@ -360,3 +360,30 @@ async def test_single_model_run_opens(tmp_path):
             assert "no samples" in str(app.screen.query_one("#side-base .side-head").render())
     finally:
         run.close()
+
+
+@pytest.mark.slow
+async def test_ten_thousand_problems_scroll_in_a_virtual_table(tmp_path):
+    from pathscope import open_run
+    from pathscope.tui.app import PathscopeApp
+
+    from .runs import build_run
+
+    path = build_run(tmp_path / "big.duckdb", n_problems=10_000, n_samples=2, analysed=False)
+    run = open_run(path, create=False)
+    try:
+        app = PathscopeApp(run)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("p")
+            await settle(pilot)
+            screen = app.screen
+            assert len(screen.ids) == 10_000 and "10,000 of 10,000" in str(screen.query_one("#pr-status").render())
+            table = screen.query_one(".pr-table")
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+            assert table.cursor_row == 9_999
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen.problem_id == "p9999"
+    finally:
+        run.close()
