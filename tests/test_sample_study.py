@@ -145,7 +145,7 @@ def test_combine_shards_copies_samples_and_checks_params(tmp_path):
 
     from pathscope import open_run
     from pathscope.errors import RunError
-    from pathscope.store.sample_study import combine_shard
+    from pathscope.store.sample_study import combine_shard, drop_unsampled_problems
 
     problems = pa.table({"problem_id": ["a", "b"], "prompt": ["q1", "q2"], "answer": ["1", "2"], "kind": ["math", "math"]})
     params = {"temperature": 0.6, "top_p": 0.95, "n": 2}
@@ -168,6 +168,8 @@ def test_combine_shards_copies_samples_and_checks_params(tmp_path):
         assert combine_shard(run, str(paths[1])) == {"m": 0}  # idempotent
         assert run.count("samples") == 4 and len(run.models()) == 1 and run.count("scores") == 2
         assert run.models()[0].sampling_params == params
+        run.add_problems(pa.table({"problem_id": ["c"], "prompt": ["q3"], "answer": ["3"], "kind": ["math"]}))
+        assert drop_unsampled_problems(run) == 1 and run.count("problems") == 2
     other = tmp_path / "other.duckdb"
     with open_run(other) as run:
         run.add_problems(problems)

@@ -104,3 +104,12 @@ def combine_shard(run: Run, shard_path: str) -> dict[str, int]:
     finally:
         con.execute("DETACH shard")
     return added
+
+
+def drop_unsampled_problems(run: Run) -> int:
+    """Remove problems no model has samples for (a run sampled on part of a split); returns how many."""
+    run._require_write()
+    with run.transaction():
+        before = run.count("problems")
+        run.con.execute("DELETE FROM problems WHERE problem_id NOT IN (SELECT DISTINCT problem_id FROM samples)")
+        return before - run.count("problems")
