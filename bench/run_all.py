@@ -112,6 +112,37 @@ def _review_rows(data: dict) -> list[dict]:
     return rows
 
 
+def _tui_rows(text: str) -> list[dict]:
+    """tui_bench.py: its targeted lines, plus the lines that compare with a baseline."""
+    rows = _target_lines(text)
+    first = next((r["measured"] for r in rows if r["figure"].startswith("time to first screen")), None)
+    m = re.search(r"a bare Textual app, same machine now\s+" + _NUM + r" s", text)
+    if m and first:
+        bare = _num(m.group(1))
+        rows.append({"figure": "first screen vs a bare Textual app", "target": "-", "measured": first, "baseline": bare,
+                     "ratio": bare / first if first else None, "unit": "s"})
+    for label, name in (("per-problem counts: verdict view / TUI query", "per-problem counts: TUI query vs verdict view"),
+                        ("switch query: all CoTs / TUI's reads (p50)", "switch query: TUI reads vs all CoTs (p50)")):
+        m = re.search(re.escape(label) + r"\s+" + _NUM + r" ms / " + _NUM + r" ms = " + _NUM + "x", text)
+        if m:
+            rows.append({"figure": name, "target": "-", "measured": _num(m.group(2)), "baseline": _num(m.group(1)),
+                         "ratio": _num(m.group(3)), "unit": "ms"})
+    return rows
+
+
+def _sample_rows(text: str) -> list[dict]:
+    """sample_bench.py: ``NAME direct X tok/s   pathscope Y tok/s   ratio R  (target >= 0.95)``."""
+    pat = re.compile(r"^(\S+)\s+direct\s+" + _NUM + r" tok/s\s+pathscope\s+" + _NUM + r" tok/s\s+ratio\s+" + _NUM)
+    rows = []
+    for line in text.splitlines():
+        m = pat.search(line.strip())
+        if m:
+            d, o, r = _num(m.group(2)), _num(m.group(3)), _num(m.group(4))
+            rows.append({"figure": f"{m.group(1)} backend vs calling the engine directly (tok/s)", "target": ">= 0.95x",
+                         "measured": o, "baseline": d, "ratio": r, "unit": "tok/s", "met": r is not None and r >= 0.95})
+    return rows
+
+
 #: The stage benchmarks and how to read their output.
 BENCHES: list[Bench] = [
     Bench("import", "import_bench.py", "import", figures=[
@@ -140,10 +171,10 @@ BENCHES: list[Bench] = [
     ]),
     # analyze_bench.py --json prints its rows; the TUI bench prints "(target …) ok|MISSED" lines.
     Bench("analyze", "analyze_bench.py", "analyze"),
-    Bench("tui", "tui_bench.py", "TUI", parse=_target_lines),
+    Bench("tui", "tui_bench.py", "TUI", parse=_tui_rows),
     Bench("review", "review_bench.py", "review", parse_json=_review_rows),
     Bench("export", "export_bench.py", "export"),
-    Bench("sample", "sample_bench.py", "sample"),
+    Bench("sample", "sample_bench.py", "sample", parse=_sample_rows),
 ]
 
 
