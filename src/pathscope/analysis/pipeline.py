@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -52,7 +52,6 @@ class AnalyzeOptions:
     seed: int = 0
     batch_size: int = 64                     # texts per forward pass
     commit_every: int = 256                  # samples per embed transaction
-    extra: dict = field(default_factory=dict)
 
 
 def _digest(*parts) -> str:
@@ -105,6 +104,10 @@ class Analyzer:
             self.model_ids = [run.model(n).model_id for n in names]
         else:
             self.model_ids = [m.model_id for m in run.models() if m.role != "scorer"]
+        if opts.base:  # the base model takes part in whatever is compared with it
+            base_id = run.model(opts.base).model_id
+            if base_id not in self.model_ids:
+                self.model_ids.append(base_id)
         self.embedder_name, _ = resolve_embedder(opts.embedder) if opts.embedder not in (None, "") else ("all-MiniLM-L6-v2", None)
         self._embedder: Embedder | None = None
         self.problem_ids = q.problem_ids(run, self.model_ids, opts.problems)
@@ -125,11 +128,6 @@ class Analyzer:
     def _stage(self, name: str, params: dict):
         return self.run.start_stage(f"analyze.{name}", params={**params, "models": self.model_ids,
                                                                 "problems": self.opts.problems})
-
-    def _params(self) -> dict:
-        d = asdict(self.opts)
-        d.pop("extra", None)
-        return d
 
     # -- stages --------------------------------------------------------------------
 
