@@ -185,3 +185,15 @@ def test_whole_review_session_then_resume(tmux, review_run):
     tmux.wait_for("RL sample #3", "unsure", "note: looks like base #2")
     tmux.keys("q")
     tmux.wait_gone()
+
+
+def test_marks_typed_just_before_quit_are_kept(tmux, review_run):
+    """`y n u q` in one burst: the app quits only after the three writes landed."""
+    tmux.start(review_run, "alice")
+    tmux.wait_for("pathscope", "? help")
+    tmux.keys("r")
+    tmux.wait_for(f"0/{N_ITEMS} reviewed")
+    tmux._tmux("send-keys", "-t", tmux.session, "y", "n", "u", "q")
+    tmux.wait_gone()
+    assert {k: v[0] for k, v in _current(review_run).items()} == {
+        ("sample", "rl/p1/1"): "already_in_base", ("sample", "rl/p1/2"): "novel", ("sample", "rl/p1/3"): "unsure"}

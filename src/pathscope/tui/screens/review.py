@@ -5,14 +5,16 @@ Left: the RL CoT.  Right: its evidence (suggested mark, nearest base sample
 and similarity, shared strategy cluster, perplexity under the base model, how
 many base samples reached the same answer) and the nearest base CoT.  One key
 per mark; every mark is one committed row (``pathscope.store.annotations``)
-written by a thread worker in the order the keys were pressed, and the status
-line says "saved" only once the row is committed.  A read-only
+written by a thread in the order the keys were pressed, and the status line
+says "saved" only once the row is committed.  A read-only
 snapshot says so instead of pretending to save.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from pathlib import Path
 
 from textual import work
@@ -118,6 +120,14 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
         self.refusal = write_refusal(self.papp.run_store)
         self._status_idle()
         self.load_queue()
+
+    def on_unmount(self) -> None:
+        """On the way out (quit right after a key), let the writes already
+        sent finish rather than race the run being closed."""
+        deadline = time.monotonic() + 5.0
+        with self._turn:
+            while self._next_ticket < self._issued and time.monotonic() < deadline:
+                self._turn.wait(timeout=0.1)
 
     # -- the queue ----------------------------------------------------------------------
 
@@ -293,12 +303,21 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
     def _status(self, content: Content) -> None:
         self.query_one("#rv-status", Static).update(content)
 
-    # -- writing: one thread, in key order ----------------------------------------------
+    # -- writing: in key order, never dropped -------------------------------------------
+    #
+    # Each write runs in a plain thread started at the key press (a Textual
+    # worker that has not started yet is cancelled, not run, when the app
+    # exits: a quick `y` then `q` would lose the mark).  Tickets keep the
+    # writes in key order; unmounting waits for the ones already sent.
 
-    @work(thread=True, group="review-write")
+    @property
+    def writes_pending(self) -> int:
+        with self._turn:
+            return self._issued - self._next_ticket
+
     def _write(self, ticket: int, job: tuple) -> None:
-        """Apply one write, after every write sent before it (tickets keep key
-        order), and report it only once its row is committed."""
+        """Apply one write, after every write sent before it, and report it
+        only once its row is committed."""
         with self._turn:
             while self._next_ticket != ticket:
                 self._turn.wait()
@@ -313,7 +332,9 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
         token, op, q, position, payload = job
         app = self.papp
         try:
-            with app.cursor() as cur:
+            # A cursor of its own, not the app's tracked ones: quitting
+            # interrupts the app's running queries, and a mark must not be one.
+            with contextlib.closing(app.run_store.con.cursor()) as cur:
                 run = cursor_run(app.run_store, cur)
                 if op == "mark":
                     mark = q.mark(position, payload, run=run)
@@ -339,8 +360,10 @@ class ReviewScreen(ExportMixin, PathscopeScreen):
             return False
         self._status(Content.styled(f"saving {op}…", "$text-muted"))
         job = (self.token, op, self.queue, self.position if position is None else position, payload)
-        self._write(self._issued, job)
-        self._issued += 1
+        with self._turn:
+            ticket = self._issued
+            self._issued += 1
+        threading.Thread(target=self._write, args=(ticket, job), name=f"review-write-{ticket}", daemon=True).start()
         return True
 
     def on_review_screen_mark_saved(self, m: MarkSaved) -> None:
