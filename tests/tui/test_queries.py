@@ -28,6 +28,8 @@ def test_fast_counts_equal_the_verdict_view_with_several_verifiers(tmp_path):
         fast = tui_queries.problem_counts_fast(run.con, [1, 2]).to_pylist()
         ref = problem_counts(run, [1, 2]).select(["model_id", "problem_id", "n", "c"]).to_pylist()
         assert fast == ref
+        rows = tui_queries.problem_count_rows(run.con, [1, 2])
+        assert [dict(zip(("model_id", "problem_id", "n", "c"), r)) for r in rows] == ref
         by_key = {(r["model_id"], r["problem_id"]): (r["n"], r["c"]) for r in fast}
         assert by_key[(1, "p00")] == (8, 5) and by_key[(2, "p01")] == (8, 3)
 

@@ -75,7 +75,27 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def problem_counts_fast(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> pa.Table:
+#: Per (model, problem) n and c over the effective verdicts; see :func:`problem_counts_fast`.
+_COUNTS_SQL = """
+    WITH g AS (
+        SELECT model_id, problem_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c,
+               min(verifier) = max(verifier) AS single
+        FROM verdicts WHERE list_contains($ids, model_id) GROUP BY ALL
+    ),
+    multi AS (SELECT model_id, problem_id FROM g WHERE NOT single),
+    ranked AS (
+        SELECT v.model_id, v.problem_id, v.correct FROM verdicts v SEMI JOIN multi USING (model_id, problem_id)
+        QUALIFY row_number() OVER (
+            PARTITION BY v.model_id, v.problem_id, v.sample_idx
+            ORDER BY (v.verifier = 'imported'), v.created_at DESC, v.verifier) = 1
+    )
+    SELECT model_id, problem_id, n::BIGINT AS n, c::BIGINT AS c FROM g WHERE single
+    UNION ALL
+    SELECT model_id, problem_id, count(*)::BIGINT, (count(*) FILTER (WHERE correct))::BIGINT FROM ranked GROUP BY ALL
+"""
+
+
+def problem_counts_fast(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> "pa.Table":
     """Per (model, problem): n effective verdicts and c correct ones — the same
     numbers as ``store.metrics.problem_counts`` (the ``verdict`` view), faster.
 
@@ -85,64 +105,47 @@ def problem_counts_fast(con: duckdb.DuckDBPyConnection, model_ids: list[int]) ->
     aggregate is exact there; only groups with several verifiers go through the
     ranking."""
     ids = [int(m) for m in model_ids]
-    return con.sql(
-        """
-        WITH g AS (
-            SELECT model_id, problem_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c,
-                   min(verifier) = max(verifier) AS single
-            FROM verdicts WHERE list_contains($ids, model_id) GROUP BY ALL
-        ),
-        multi AS (SELECT model_id, problem_id FROM g WHERE NOT single),
-        ranked AS (
-            SELECT v.model_id, v.problem_id, v.correct FROM verdicts v SEMI JOIN multi USING (model_id, problem_id)
-            QUALIFY row_number() OVER (
-                PARTITION BY v.model_id, v.problem_id, v.sample_idx
-                ORDER BY (v.verifier = 'imported'), v.created_at DESC, v.verifier) = 1
-        )
-        SELECT model_id, problem_id, n::BIGINT AS n, c::BIGINT AS c FROM g WHERE single
-        UNION ALL
-        SELECT model_id, problem_id, count(*)::BIGINT, (count(*) FILTER (WHERE correct))::BIGINT FROM ranked GROUP BY ALL
-        ORDER BY model_id, problem_id
-        """,
-        params={"ids": ids},
-    ).to_arrow_table()
+    return con.sql(f"SELECT * FROM ({_COUNTS_SQL}) ORDER BY model_id, problem_id", params={"ids": ids}).to_arrow_table()
+
+
+def problem_count_rows(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> list[tuple[int, str, int, int]]:
+    """:func:`problem_counts_fast` as plain rows (no Arrow: the overview does not
+    pay for loading pyarrow and pandas before its first curves)."""
+    ids = [int(m) for m in model_ids]
+    return con.execute(f"SELECT * FROM ({_COUNTS_SQL}) ORDER BY model_id, problem_id", {"ids": ids}).fetchall()
 
 
 def problem_stats(con: duckdb.DuckDBPyConnection, base_id: int, rl_id: int) -> pa.Table:
     """One row per problem: both models' n/c, accuracy, strategies, review
     progress and a one-line prompt preview.  Computed once per view; filters
     and sorts then run over this small table (:func:`problem_table`)."""
-    counts = problem_counts_fast(con, [base_id, rl_id])
-    con.register("_tui_counts", counts)
-    try:
-        return con.sql(
-            f"""
-            WITH counts AS (
-                SELECT problem_id,
-                       sum(n) FILTER (WHERE model_id = $b) AS bn, sum(c) FILTER (WHERE model_id = $b) AS bc,
-                       sum(n) FILTER (WHERE model_id = $r) AS rn, sum(c) FILTER (WHERE model_id = $r) AS rc
-                FROM _tui_counts GROUP BY problem_id
-            ),
-            strategies AS (SELECT problem_id, count(*) AS strategies FROM clusters GROUP BY problem_id),
-            reviewed AS ({review_progress_sql()})
-            SELECT p.problem_id, p.source,
-                   coalesce(bn, 0)::BIGINT AS bn, coalesce(bc, 0)::BIGINT AS bc,
-                   coalesce(rn, 0)::BIGINT AS rn, coalesce(rc, 0)::BIGINT AS rc,
-                   CASE WHEN bn > 0 THEN bc / bn END AS base_acc,
-                   CASE WHEN rn > 0 THEN rc / rn END AS rl_acc,
-                   coalesce(st.strategies, 0)::BIGINT AS strategies,
-                   coalesce(rv.reviewed, 0)::BIGINT AS reviewed,
-                   left(regexp_replace(p.prompt, '\\s+', ' ', 'g'), 70) AS preview
-            FROM problems p
-            LEFT JOIN counts c USING (problem_id)
-            LEFT JOIN strategies st USING (problem_id)
-            LEFT JOIN reviewed rv USING (problem_id)
-            ORDER BY p.problem_id
-            """,
-            params={"b": base_id, "r": rl_id},
-        ).to_arrow_table()
-    finally:
-        con.unregister("_tui_counts")
+    return con.sql(
+        f"""
+        WITH per_model AS ({_COUNTS_SQL}),
+        counts AS (
+            SELECT problem_id,
+                   sum(n) FILTER (WHERE model_id = $b) AS bn, sum(c) FILTER (WHERE model_id = $b) AS bc,
+                   sum(n) FILTER (WHERE model_id = $r) AS rn, sum(c) FILTER (WHERE model_id = $r) AS rc
+            FROM per_model GROUP BY problem_id
+        ),
+        strategies AS (SELECT problem_id, count(*) AS strategies FROM clusters GROUP BY problem_id),
+        reviewed AS ({review_progress_sql()})
+        SELECT p.problem_id, p.source,
+               coalesce(bn, 0)::BIGINT AS bn, coalesce(bc, 0)::BIGINT AS bc,
+               coalesce(rn, 0)::BIGINT AS rn, coalesce(rc, 0)::BIGINT AS rc,
+               CASE WHEN bn > 0 THEN bc / bn END AS base_acc,
+               CASE WHEN rn > 0 THEN rc / rn END AS rl_acc,
+               coalesce(st.strategies, 0)::BIGINT AS strategies,
+               coalesce(rv.reviewed, 0)::BIGINT AS reviewed,
+               left(regexp_replace(p.prompt, '\\s+', ' ', 'g'), 70) AS preview
+        FROM problems p
+        LEFT JOIN counts c USING (problem_id)
+        LEFT JOIN strategies st USING (problem_id)
+        LEFT JOIN reviewed rv USING (problem_id)
+        ORDER BY p.problem_id
+        """,
+        params={"b": base_id, "r": rl_id, "ids": [base_id, rl_id]},
+    ).to_arrow_table()
 
 
 def search_hits(con: duckdb.DuckDBPyConnection, model_ids: list[int], term: str) -> pa.Table:

@@ -40,7 +40,8 @@ def compute_overview(con, base: dict, rl: dict) -> dict:
     t0 = time.perf_counter()
     totals = tui_queries.run_totals(con)
     # Same numbers as store.metrics.problem_counts (tested), without ranking every verdict.
-    counts = tui_queries.problem_counts_fast(con, [base["model_id"], rl["model_id"]]).to_pydict()
+    rows = tui_queries.problem_count_rows(con, [base["model_id"], rl["model_id"]])
+    counts = {k: [r[i] for r in rows] for i, k in enumerate(("model_id", "problem_id", "n", "c"))}
     per: dict[int, dict[str, int | str]] = {}
     mids = np.asarray(counts["model_id"], dtype=np.int64)
     pids = np.asarray(counts["problem_id"], dtype=object)
