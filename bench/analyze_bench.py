@@ -135,14 +135,16 @@ def make_problem(cots: list[list[str]], n: int, seed: int = 0):
     for i in range(n):
         src = rng.integers(len(group))
         ts, vs = [], []
-        for d in range(len(real_steps[src])):
-            if rng.random() < 0.15:  # switch to another CoT's version of this step
+        d = 0
+        while d < len(real_steps[src]):
+            if d and rng.random() < 0.15:  # switch to another CoT's version of this step
                 src = rng.integers(len(group))
                 if d >= len(real_steps[src]):
                     break
             v = real_vecs[src][d] + rng.normal(0, 0.01, real_vecs[src].shape[1]).astype(np.float32)
             vs.append(v / np.linalg.norm(v))
             ts.append(real_steps[src][d])
+            d += 1
         texts.append(ts)
         svecs.append(np.stack(vs))
         c = np.stack(vs).mean(axis=0)
