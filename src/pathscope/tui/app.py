@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 #: DuckDB memory cap while the TUI holds the run (PATHSCOPE_TUI_MEMORY overrides).
-MEMORY_LIMIT = os.environ.get("PATHSCOPE_TUI_MEMORY", "256MB")
+MEMORY_LIMIT = os.environ.get("PATHSCOPE_TUI_MEMORY", "192MB")
 
 
 class ProblemJumpProvider(Provider):
