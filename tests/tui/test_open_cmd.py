@@ -96,6 +96,15 @@ def _wait_for(session: str, text: str, timeout: float = 30) -> str:
     raise AssertionError(f"{text!r} never appeared; pane:\n{pane}")
 
 
+def _wait_gone(session: str, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text not in _pane(session):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never went away")
+
+
 @pytest.mark.tmux
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -118,7 +127,8 @@ def test_tmux_end_to_end(tmp_path, lock_holder):
         subprocess.run(["tmux", "send-keys", "-t", session, "?"], check=True)
         _wait_for(session, "Help: every key and action")
         subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
-        time.sleep(0.5)
+        # A key right after Esc would read as Alt+key: wait until the help has closed.
+        _wait_gone(session, "Help: every key and action")
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
         _wait_for(session, "EXITED-0")
         # A run that another process writes opens as a snapshot, and says so.
