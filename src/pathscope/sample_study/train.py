@@ -148,9 +148,9 @@ def train(
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             step += 1
-            print(f"epoch {epoch + 1} step {step}/{steps_total} loss {float(loss):.4f} ({time.time() - t0:.0f}s)", flush=True)
+            print(f"epoch {epoch + 1} step {step}/{steps_total} loss {losses[-1]:.4f} ({time.time() - t0:.0f}s)", flush=True)
 
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
