@@ -182,7 +182,8 @@ async def test_detail_steps_jumps_and_evidence(make_app):
         assert screen.active == "base" and screen.shown == {"base": ("p00", 4), "rl": ("p00", 7)}
         cots = posted(seen, CotLoaded)
         assert {m.side for m in cots} == {"base", "rl"}
-        # next / previous problem follow the table order
+        # next / previous problem follow the table order; the next one was read ahead
+        assert "p01" in screen._prefetched
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert screen.problem_id == "p01" and screen.shown["base"] == ("p01", 0)

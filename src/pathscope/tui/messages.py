@@ -58,6 +58,16 @@ class ProblemLoaded(Message):
         self.texts = texts or {}
 
 
+class ProblemPrefetched(Message):
+    """A problem read ahead (the next in the list); applied when the user gets there."""
+
+    bubble = False
+
+    def __init__(self, loaded: ProblemLoaded) -> None:
+        super().__init__()
+        self.loaded = loaded
+
+
 class CotLoaded(Message):
     """The text of one sample, for one side of the paired view."""
 

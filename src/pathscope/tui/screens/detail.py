@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from ...safe_text import clean
 from ...store import tui_queries
 from ..actions import bindings_for
-from ..messages import CotLoaded, ProblemLoaded, QueryFailed
+from ..messages import CotLoaded, ProblemLoaded, ProblemPrefetched, QueryFailed
 from ..widgets.cot_view import CotView
 from .base import PathscopeScreen
 
@@ -71,6 +71,8 @@ class DetailScreen(PathscopeScreen):
         self.active = "rl"
         #: (side -> (problem_id, sample_idx)) of the texts on screen; tests and the bench wait on it.
         self.shown: dict[str, tuple[str, int] | None] = {"base": None, "rl": None}
+        #: problem_id -> ProblemLoaded read ahead (the next problem of the list).
+        self._prefetched: dict[str, ProblemLoaded] = {}
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -87,6 +89,7 @@ class DetailScreen(PathscopeScreen):
         self.set_active(self.active)
 
     def on_screen_resume(self) -> None:
+        self._prefetched.clear()  # other screens may have changed what a problem shows
         pid = self.papp.current_problem
         if pid is not None and pid != self.problem_id:
             self.show_problem(pid)
@@ -99,31 +102,64 @@ class DetailScreen(PathscopeScreen):
     def show_problem(self, problem_id: str) -> None:
         self.problem_id = problem_id
         self.papp.current_problem = problem_id
-        self.load_problem(problem_id)
+        cached = self._prefetched.pop(problem_id, None)
+        if cached is not None:
+            self.on_problem_loaded(cached)  # read ahead while the previous one was on screen
+        else:
+            self.load_problem(problem_id)
+
+    def _read_problem(self, problem_id: str) -> ProblemLoaded:
+        """Everything a problem switch shows, in one cursor (runs in a worker)."""
+        base, rl = self.papp.base_model, self.papp.rl_model
+        with self.cursor() as con:
+            prob = tui_queries.problem(con, problem_id)
+            lists = tui_queries.sample_lists(con, [base["model_id"], rl["model_id"]], problem_id, base["model_id"])
+            sides = {"base": lists[base["model_id"]], "rl": lists.get(rl["model_id"], [])}
+            evidence = tui_queries.evidence_for(con, rl["model_id"], problem_id, base["model_id"])
+            # Each side opens on its first correct sample; read those two texts now,
+            # in the same round trip, so a problem switch costs one worker, not three.
+            texts = {}
+            for side, model in (("base", base), ("rl", rl)):
+                rows = sides[side]
+                if rows:
+                    first = start_position(rows)
+                    idx = rows[first]["sample_idx"]
+                    texts[side] = (first, tui_queries.cot_text(con, model["model_id"], problem_id, idx) or "")
+        return ProblemLoaded(problem_id, prob, sides, evidence, texts)
 
     @work(thread=True, exclusive=True, group="detail-problem")
     def load_problem(self, problem_id: str) -> None:
-        base, rl = self.papp.base_model, self.papp.rl_model
         try:
-            with self.cursor() as con:
-                prob = tui_queries.problem(con, problem_id)
-                lists = tui_queries.sample_lists(con, [base["model_id"], rl["model_id"]], problem_id, base["model_id"])
-                sides = {"base": lists[base["model_id"]], "rl": lists.get(rl["model_id"], [])}
-                evidence = tui_queries.evidence_for(con, rl["model_id"], problem_id, base["model_id"])
-                # Each side opens on its first correct sample; read those two texts now,
-                # in the same round trip, so a problem switch costs one worker, not three.
-                texts = {}
-                for side, model in (("base", base), ("rl", rl)):
-                    rows = sides[side]
-                    if rows:
-                        first = start_position(rows)
-                        idx = rows[first]["sample_idx"]
-                        texts[side] = (first, tui_queries.cot_text(con, model["model_id"], problem_id, idx) or "")
+            message = self._read_problem(problem_id)
         except Exception as exc:
             self.post_message(QueryFailed("problem", str(exc).splitlines()[0]))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(ProblemLoaded(problem_id, prob, sides, evidence, texts))
+            self.post_message(message)
+
+    @work(thread=True, exclusive=True, group="detail-prefetch")
+    def prefetch(self, problem_id: str) -> None:
+        """Read the next problem of the list ahead, so `]` shows it at once."""
+        try:
+            message = self._read_problem(problem_id)
+        except Exception:
+            return  # a failed read-ahead costs nothing: the switch reads it again
+        if not get_current_worker().is_cancelled:
+            self.post_message(ProblemPrefetched(message))
+
+    def on_problem_prefetched(self, message: ProblemPrefetched) -> None:
+        loaded = message.loaded
+        self._prefetched[loaded.problem_id] = loaded
+        while len(self._prefetched) > 4:
+            self._prefetched.pop(next(iter(self._prefetched)))
+
+    def _read_ahead(self) -> None:
+        order = self.papp.problem_order
+        if self.problem_id not in order or len(order) < 2:
+            return
+        nxt = order[(order.index(self.problem_id) + 1) % len(order)]
+        if nxt not in self._prefetched:
+            self.prefetch(nxt)
 
     def on_problem_loaded(self, message: ProblemLoaded) -> None:
         if message.problem_id != self.problem_id:
@@ -132,6 +168,7 @@ class DetailScreen(PathscopeScreen):
         self.samples = message.sides
         self.evidence = message.evidence
         self._show_problem_text()
+        self._read_ahead()
         for side in SIDES:
             first, text = message.texts.get(side, (0, None))
             self.position[side] = first
