@@ -133,3 +133,9 @@ def test_verdict_view_prefers_real_verifier(new_run):
     assert con.execute("SELECT verifier, correct FROM verdict").fetchall() == [("imported", True)]
     con.execute("INSERT INTO verdicts (model_id, problem_id, sample_idx, verifier, extracted, correct) VALUES (1,'p',0,'math','3',false)")
     assert con.execute("SELECT verifier, correct FROM verdict").fetchall() == [("math", False)]
+
+
+def test_add_problems_defaults_kind_to_math(new_run):
+    new_run.add_problems(pa.table({"problem_id": ["a", "b"], "prompt": ["x", "y"]}))
+    new_run.add_problems(pa.table({"problem_id": ["c"], "prompt": ["z"], "kind": pa.array([None], pa.string())}))
+    assert new_run.sql("SELECT kind FROM problems ORDER BY problem_id").column("kind").to_pylist() == ["math"] * 3

@@ -339,7 +339,11 @@ class Run:
         self._require_write()
         cols = ["problem_id", "source", "prompt", "answer", "kind", "tests", "metadata"]
         present = set(table.column_names) if hasattr(table, "column_names") else set(cols)
-        select = ", ".join(c if c in present else f"NULL AS {c}" for c in cols)
+        select = ", ".join(
+            ("coalesce(kind, 'math') AS kind" if c in present else "'math' AS kind") if c == "kind"
+            else (c if c in present else f"NULL AS {c}")
+            for c in cols
+        )
         self.con.register("_incoming_problems", table)
         try:
             before = self.count("problems")
