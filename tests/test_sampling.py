@@ -115,6 +115,9 @@ def test_pending_requests_fill_only_gaps():
     stored = {"p1": set(range(8)), "p2": {0, 1, 5}}
     got = [(pid, start, count) for pid, _, start, count, _ in pending_requests(stored, problems, 8, 0, "m")]
     assert got == [("p2", 2, 3), ("p2", 6, 2), ("p3", 0, 8)]
+    # A node told to sample indices 8..11 ignores what lies below.
+    got = [(pid, start, count) for pid, _, start, count, _ in pending_requests(stored, problems, 4, 0, "m", offset=8)]
+    assert got == [("p1", 8, 4), ("p2", 8, 4), ("p3", 8, 4)]
 
 
 def test_truncate_at_stop():

@@ -54,7 +54,7 @@ def _start(run_path, cfg):
     )
 
 
-def _wait_for(proc, run_path, at_least: int, timeout: float = 240) -> None:
+def _wait_for(proc, run_path, at_least: int, timeout: float = 600) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         assert proc.poll() is None, f"sampler ended early: {proc.communicate()[1][-2000:]}"

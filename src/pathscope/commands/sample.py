@@ -35,6 +35,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--top-p", "top_p", type=float, help="Default 0.95.")
 @click.option("--max-tokens", "max_tokens", type=int, help="Default 1024.")
 @click.option("--seed", type=int, help="Base seed; each request's seed derives from it (default 0).")
+@click.option("--index-offset", "index_offset", type=int, help="First sample_idx (default 0): give each node its own range, then merge.")
 @click.option("--stop", multiple=True, help="A stop string (repeatable; none by default).")
 @click.option("--template", help="qwen-boxed (default), chat, raw, or a string containing {question}.")
 @click.option("--system", help="System prompt for --template chat.")

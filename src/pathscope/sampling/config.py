@@ -29,6 +29,9 @@ class SamplingParams:
     max_tokens: int = 1024
     seed: int = 0
     stop: list[str] = field(default_factory=list)
+    #: sample indices are index_offset .. index_offset + n - 1 (give each node of a
+    #: multi-node job its own range, then `pathscope merge`)
+    index_offset: int = 0
 
 
 @dataclass
@@ -138,7 +141,7 @@ def _parse_sampling(t: dict, source: str | None, where: str, base: SamplingParam
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
                 raise InputError(f"{_where(source, where + '.stop')}: expected a list of non-empty strings.")
-        elif key in ("n", "max_tokens", "seed"):
+        elif key in ("n", "max_tokens", "seed", "index_offset"):
             value = _typed(value, int, source, f"{where}.{key}")
         else:
             value = _typed(value, float, source, f"{where}.{key}")
@@ -150,6 +153,8 @@ def _parse_sampling(t: dict, source: str | None, where: str, base: SamplingParam
 def validate_sampling(s: SamplingParams, source: str | None = None, where: str = "sampling") -> None:
     if s.n < 1:
         raise InputError(f"{_where(source, where + '.n')}: must be at least 1, got {s.n}.")
+    if s.index_offset < 0:
+        raise InputError(f"{_where(source, where + '.index_offset')}: must be >= 0, got {s.index_offset}.")
     if s.max_tokens < 1:
         raise InputError(f"{_where(source, where + '.max_tokens')}: must be at least 1, got {s.max_tokens}.")
     if s.temperature < 0:
@@ -292,7 +297,7 @@ def load_config(path: str | os.PathLike) -> SampleConfig:
 def apply_overrides(cfg: SampleConfig, **flags: Any) -> SampleConfig:
     """Command-line flags win over the file.  ``None`` means "not given"."""
     s = dataclasses.replace(cfg.sampling)
-    for key in ("n", "temperature", "top_p", "max_tokens", "seed"):
+    for key in ("n", "temperature", "top_p", "max_tokens", "seed", "index_offset"):
         if flags.get(key) is not None:
             setattr(s, key, flags[key])
     if flags.get("stop"):
@@ -302,7 +307,7 @@ def apply_overrides(cfg: SampleConfig, **flags: Any) -> SampleConfig:
     # Per-model sampling tables inherit the flags too: flags beat every file value.
     for m in cfg.models:
         if m.sampling is not None:
-            for key in ("n", "temperature", "top_p", "max_tokens", "seed"):
+            for key in ("n", "temperature", "top_p", "max_tokens", "seed", "index_offset"):
                 if flags.get(key) is not None:
                     setattr(m.sampling, key, flags[key])
             if flags.get("stop"):

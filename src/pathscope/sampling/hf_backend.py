@@ -96,32 +96,32 @@ def _helpers():
             return torch.stack(self.steps, dim=1) if self.steps else None
 
     class Finish(StoppingCriteria):
-        """Where each row ended (EOS or a stop string) and why."""
+        """Where each row ended (EOS or a stop string); vectorised, as it runs every step."""
 
-        def __init__(self, prompt_len, eos, stop, tokenizer, rows):
+        def __init__(self, prompt_len, eos, stop, tokenizer, rows, device):
             self.prompt_len = prompt_len
-            self.eos = torch.tensor(sorted(eos)) if eos else None
+            self.eos = torch.tensor(sorted(eos), device=device) if eos else None
             self.stop = stop
             self.tokenizer = tokenizer
             self.tail = max((len(s) for s in stop), default=0) + 8
-            self.length = [None] * rows
-            self.reason = [None] * rows
+            self.ended = torch.full((rows,), -1, dtype=torch.long, device=device)
 
         def __call__(self, input_ids, scores, **kwargs):
             t = input_ids.shape[1] - self.prompt_len
-            last = input_ids[:, -1]
-            is_eos = torch.isin(last, self.eos.to(last.device)) if self.eos is not None else torch.zeros_like(last, dtype=torch.bool)
-            done = []
-            for row in range(input_ids.shape[0]):
-                if self.length[row] is None:
-                    if bool(is_eos[row]):
-                        self.length[row], self.reason[row] = t, "stop"
-                    elif self.stop:
-                        tail = self.tokenizer.decode(input_ids[row, -min(t, self.tail):], skip_special_tokens=True)
-                        if any(s in tail for s in self.stop):
-                            self.length[row], self.reason[row] = t, "stop"
-                done.append(self.length[row] is not None)
-            return torch.tensor(done, device=input_ids.device)
+            open_rows = self.ended < 0
+            if self.eos is not None:
+                hit = open_rows & torch.isin(input_ids[:, -1], self.eos)
+                self.ended[hit] = t
+            if self.stop:
+                for row in torch.nonzero(self.ended < 0).flatten().tolist():
+                    tail = self.tokenizer.decode(input_ids[row, -min(t, self.tail):], skip_special_tokens=True)
+                    if any(s in tail for s in self.stop):
+                        self.ended[row] = t
+            return self.ended >= 0
+
+        def result(self, row: int) -> tuple[int | None, str | None]:
+            v = int(self.ended[row])
+            return (v, "stop") if v >= 0 else (None, None)
 
     return RawLogprobs, Finish
 
@@ -164,7 +164,7 @@ class TransformersBackend:
         # Each chunk of a request has its own stream, so chunking stays reproducible.
         torch.manual_seed(req.seed + offset)
         recorder = RawLogprobs()
-        finish = Finish(ids.shape[1], self.eos, s.stop, self.tokenizer, rows)
+        finish = Finish(ids.shape[1], self.eos, s.stop, self.tokenizer, rows, ids.device)
         sample = s.temperature > 0
         kwargs = dict(do_sample=sample, max_new_tokens=s.max_tokens, pad_token_id=self.pad)
         if sample:
@@ -182,8 +182,9 @@ class TransformersBackend:
         logprobs = recorder.finish(gen[:, -1]) if gen.shape[1] else None
         out = []
         for row in range(rows):
-            length = finish.length[row] or gen.shape[1]
-            reason = finish.reason[row] or "length"
+            ended, reason = finish.result(row)
+            length = ended or gen.shape[1]
+            reason = reason or "length"
             text = self.tokenizer.decode(gen[row, :length], skip_special_tokens=True)
             if s.stop:
                 text, _ = truncate_at_stop(text, s.stop)

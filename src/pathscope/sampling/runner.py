@@ -79,18 +79,20 @@ def _check_compatible(run, name: str, old: dict | None, new: dict) -> None:
             )
 
 
-def pending_requests(stored: dict[str, set[int]], problems: list[tuple[str, str]], n: int, seed: int, model: str) -> list[tuple[str, str, int, int, int]]:
-    """(problem_id, question, start_idx, count, seed) for every gap below ``n``."""
+def pending_requests(stored: dict[str, set[int]], problems: list[tuple[str, str]], n: int, seed: int, model: str, offset: int = 0) -> list[tuple[str, str, int, int, int]]:
+    """(problem_id, question, start_idx, count, seed) for every gap in
+    ``offset .. offset + n - 1``."""
     out = []
+    end = offset + n
     for pid, question in problems:
         have = stored.get(pid, set())
-        idx = 0
-        while idx < n:
+        idx = offset
+        while idx < end:
             if idx in have:
                 idx += 1
                 continue
             start = idx
-            while idx < n and idx not in have:
+            while idx < end and idx not in have:
                 idx += 1
             out.append((pid, question, start, idx - start, derive_seed(seed, model, pid, start)))
     return out
@@ -177,8 +179,9 @@ def _sample_model(run, config: SampleConfig, spec: ModelSpec, problems, bar: _Pr
     sampling = config.sampling_for(spec)
     prompt = config.prompt_for(spec)
     existing = next((m for m in run.models() if m.name == spec.name), None)
-    stored = stored_indices(run, existing.model_id, sampling.n) if existing else {}
-    todo = pending_requests(stored, problems, sampling.n, sampling.seed, spec.name)
+    lo, hi = sampling.index_offset, sampling.index_offset + sampling.n
+    stored = stored_indices(run, existing.model_id, lo, hi) if existing else {}
+    todo = pending_requests(stored, problems, sampling.n, sampling.seed, spec.name, sampling.index_offset)
     if not todo:
         return {"added": 0, "skipped_problems": len(problems), "tokens": 0, "seconds": 0.0}
 

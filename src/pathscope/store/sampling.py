@@ -30,11 +30,11 @@ def select_problems(run: Run, ids: list[str] | None = None, source: str | None =
     return [(r[0], r[1]) for r in run.con.execute(sql, params).fetchall()]
 
 
-def stored_indices(run: Run, model_id: int, n: int) -> dict[str, set[int]]:
-    """problem_id -> sample indices below ``n`` already stored for a model."""
+def stored_indices(run: Run, model_id: int, lo: int, hi: int) -> dict[str, set[int]]:
+    """problem_id -> sample indices in [lo, hi) already stored for a model."""
     rows = run.con.execute(
-        "SELECT problem_id, list(sample_idx) FROM samples WHERE model_id = ? AND sample_idx < ? GROUP BY problem_id",
-        [model_id, n],
+        "SELECT problem_id, list(sample_idx) FROM samples WHERE model_id = ? AND sample_idx >= ? AND sample_idx < ? GROUP BY problem_id",
+        [model_id, lo, hi],
     ).fetchall()
     return {r[0]: set(r[1]) for r in rows}
 
