@@ -420,6 +420,8 @@ def main(argv=None) -> int:
         print(f"  {info['status']}" + (f" in {info['seconds']} s" if "seconds" in info else ""), file=sys.stderr, flush=True)
         rows += r
         infos.append(info)
+        if a.markdown:  # after every bench, so a later crash or timeout loses nothing
+            write_markdown(Path(a.markdown), rows, infos, m_before, machine())
     m_after = machine()
     if a.json:
         print(json.dumps({"rows": rows, "benches": infos, "machine": m_after, "load_before": m_before["load"]}, default=str))
