@@ -119,11 +119,12 @@ def test_tmux_end_to_end(tmp_path, lock_holder):
         _wait_for(session, "crossover")
         assert "base-model" in pane
         subprocess.run(["tmux", "send-keys", "-t", session, "3"], check=True)  # RL-only problems
-        pane = _wait_for(session, "RL-only solved")
-        assert "p02" in pane and "p01" not in pane
+        pane = _wait_for(session, "1 of 6")  # the RL-only list has arrived
+        assert "RL-only solved" in pane and "p02" in pane and "p01" not in pane
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
-        pane = _wait_for(session, "reference answer")
-        assert "rl-model" in pane and "Therefore the answer is" in pane
+        _wait_for(session, "reference answer")
+        pane = _wait_for(session, "Therefore the answer is")
+        assert "rl-model" in pane and "base-model" in pane
         subprocess.run(["tmux", "send-keys", "-t", session, "?"], check=True)
         _wait_for(session, "Help: every key and action")
         subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
