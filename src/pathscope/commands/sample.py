@@ -56,7 +56,7 @@ def command(run: str, config_path: str | None, no_progress: bool, ids, only_mode
 
     cfg = load_config(config_path) if config_path else SampleConfig()
     cfg = apply_overrides(cfg, ids=_split(ids), only_models=_split(only_models), stop=list(stop), **flags)
-    with open_for_cli(run) as r:
+    with open_for_cli(run, create=False) as r:
         try:
             summary = sample_run(r, cfg, progress=not no_progress)
         except KeyboardInterrupt:

@@ -38,7 +38,7 @@ def command(run: str, scorer: str, name, models, backend, template, dtype, devic
 
         validate_prompt(PromptSpec(template), None, "--template")
     names = [m for item in models for m in item.split(",") if m]
-    with open_for_cli(run) as r:
+    with open_for_cli(run, create=False) as r:
         try:
             summary = score_run(
                 r, scorer, names or None, backend=backend, name=name, template=template, dtype=dtype, device=device,
