@@ -28,9 +28,6 @@ from .screens.detail import DetailScreen
 from .screens.help import HelpScreen
 from .screens.overview import OverviewScreen
 from .screens.problems import ProblemsScreen
-from .screens.clusters import ClustersScreen
-from .screens.review import ReviewScreen
-from .screens.tree import TreeScreen
 
 if TYPE_CHECKING:
     import duckdb
@@ -74,6 +71,13 @@ def _jump(app: "PathscopeApp", pid: str):
     return lambda: app.open_problem(pid)
 
 
+def _screen(module: str, name: str) -> Screen:
+    """A new screen of ``pathscope.tui.screens.<module>``, imported when first shown."""
+    import importlib
+
+    return getattr(importlib.import_module(f"{__package__}.screens.{module}"), name)()
+
+
 class PathscopeApp(App):
     """``pathscope open RUN``."""
 
@@ -81,7 +85,10 @@ class PathscopeApp(App):
     CSS_PATH = [STYLES / "global.tcss", STYLES / "app.tcss"]
     MODES = {
         "overview": OverviewScreen, "problems": ProblemsScreen, "detail": DetailScreen,
-        "tree": TreeScreen, "clusters": ClustersScreen, "review": ReviewScreen,
+        # Imported on first visit: the first screen does not wait for them (or numpy).
+        "tree": lambda: _screen("tree", "TreeScreen"),
+        "clusters": lambda: _screen("clusters", "ClustersScreen"),
+        "review": lambda: _screen("review", "ReviewScreen"),
     }
     DEFAULT_MODE = "overview"
     BINDINGS = bindings_for("app")
