@@ -59,7 +59,7 @@ def test_kill_sample_twenty_times_then_resume(tiny_llama, tmp_path):
             "kind": ["math"] * N_PROBLEMS, "source": ["toy"] * N_PROBLEMS,
         }))
     cmd = [*pathscope_cmd(), "sample", str(path), "--model", str(tiny_llama), "--name", "tiny", "--backend", "transformers",
-           "--device", "cpu", "-n", str(N_SAMPLES), "--max-tokens", "4", "--commit-every", "1", "--no-progress"]
+           "--device", "cpu", "-n", str(N_SAMPLES), "--max-tokens", "48", "--commit-every", "1", "--no-progress"]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
     rng = random.Random(9)
     total = N_PROBLEMS * N_SAMPLES
@@ -83,7 +83,7 @@ def test_kill_sample_twenty_times_then_resume(tiny_llama, tmp_path):
                 return n is not None and n >= min(total, start_seen + more) and n
 
             wait_for(enough, timeout=300, interval=0.05, what=f"{more} more samples")
-            time.sleep(rng.uniform(0.0, 0.4))  # a random point between commits
+            time.sleep(rng.uniform(0.0, 0.1))  # a random point between commits
         if proc.poll() is not None:
             out, err = proc.communicate()
             assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
