@@ -104,7 +104,9 @@ async def _drive(run_path: str, switches: int) -> dict:
         order = app.problem_order
         for i in range(1, switches + 1):
             target = order[i % len(order)]
-            await pilot.pause()  # start each switch from an idle app
+            # Start each switch from an idle app, as after reading a problem (the read-ahead done).
+            await app.workers.wait_for_complete()
+            await pilot.pause()
             t = time.perf_counter()
             # The key event as a terminal sends it (Pilot.press would add its idle-detection waits).
             app.simulate_key("right_square_bracket")
@@ -127,6 +129,7 @@ async def _drive(run_path: str, switches: int) -> dict:
             target = order[rng.randrange(len(order))]
             if target == detail.problem_id:
                 continue
+            await app.workers.wait_for_complete()
             await pilot.pause()
             t = time.perf_counter()
             app.open_problem(target)
