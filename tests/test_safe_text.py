@@ -23,3 +23,9 @@ def test_markup_is_escaped():
 def test_truncate_line():
     assert truncate_line("x" * 10, 5).startswith("xxxxx…")
     assert truncate_line("short") == "short"
+
+
+def test_bidi_overrides_are_neutralised():
+    out = clean("abc\u202edcba\u2066x\u2069")
+    assert "\u202e" not in out and "\u2066" not in out and "\u2069" not in out
+    assert out.startswith("abc") and "dcba" in out

@@ -10,6 +10,7 @@ sentence.  Stage-specific SQL lives in sibling modules of this package
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -427,6 +428,12 @@ class Run:
 
 
 def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of pathscope and the libraries that shape results (a fresh dict)."""
+    return dict(_library_versions(extra))
+
+
+@functools.lru_cache(maxsize=8)
+def _library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Versions of pathscope and the libraries that shape results, without
     importing heavy ones (importlib.metadata reads the installed dist info)."""
     from importlib import metadata
