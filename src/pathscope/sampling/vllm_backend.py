@@ -45,9 +45,12 @@ def make_llm(path: str, dtype: str = "auto", tensor_parallel_size: int = 1, engi
 def vllm_sampling_params(s: SamplingParams, n: int, seed: int | None):
     from vllm import SamplingParams as VSP
 
+    # Stop strings are matched on text, so only then does vLLM detokenize as it
+    # goes; otherwise the backend decodes each finished sample once (and vLLM
+    # skips decoding every sampled token's logprob entry).
     return VSP(
         n=n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=seed,
-        stop=list(s.stop) or None, logprobs=0,
+        stop=list(s.stop) or None, logprobs=0, detokenize=bool(s.stop), flat_logprobs=True,
     )
 
 
@@ -89,8 +92,9 @@ class VLLMBackend:
         for req, out in zip(chunk, outs):
             completions = []
             for o in sorted(out.outputs, key=lambda o: o.index):
+                text = o.text if self.sampling.stop else self.tokenizer.decode(o.token_ids, skip_special_tokens=True)
                 completions.append(Completion(
-                    req.problem_id, req.start_idx + o.index, o.text, len(o.token_ids),
+                    req.problem_id, req.start_idx + o.index, text, len(o.token_ids),
                     o.finish_reason, o.cumulative_logprob, req.seed if self.per_request_seed else None,
                     token_ids=list(o.token_ids),
                 ))
