@@ -78,14 +78,12 @@ def cli():
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="pathscope", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="pathscope", standalone_mode=False)
     except PathscopeError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted.", err=True)
-        return 130
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click turns Ctrl-C into Abort when it is not in standalone mode.
         click.echo("interrupted; everything committed so far is kept. Run the same command again to resume.", err=True)
         return 130
     except click.ClickException as exc:
@@ -93,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    # Without standalone mode, click returns a command's Exit code instead of raising it.
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":
