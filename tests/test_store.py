@@ -116,7 +116,13 @@ def test_add_problems_keeps_existing(new_run):
     t = pa.table({"problem_id": ["a", "b", "b"], "prompt": ["x", "y", "y2"], "kind": ["math"] * 3})
     assert new_run.add_problems(t) == (2, 0)
     assert new_run.add_problems(t) == (0, 2)
-    assert new_run.problem("b")["prompt"] in ("y", "y2")
+    assert new_run.problem("b")["prompt"] == "y"  # the first row of a repeated id
+
+
+def test_add_problems_keeps_file_order(new_run):
+    ids = [f"q{i:04d}" for i in range(5000)][::-1]
+    new_run.add_problems(pa.table({"problem_id": ids, "prompt": ids}))
+    assert new_run.sql("SELECT problem_id FROM problems ORDER BY rowid").column("problem_id").to_pylist() == ids
 
 
 def test_transaction_rolls_back(new_run):

@@ -345,6 +345,17 @@ class Run:
             else (c if c in present else f"NULL AS {c}")
             for c in cols
         )
+        # Keep the file's order (stages select problems in insertion order) and
+        # the first row of a repeated id.
+        import pyarrow as pa
+
+        if not isinstance(table, pa.Table):
+            table = pa.table(table) if isinstance(table, dict) else table
+        if isinstance(table, pa.Table):
+            table = table.append_column("_ord", pa.array(range(table.num_rows), pa.int64()))
+            order = "_ord"
+        else:
+            order = "problem_id"
         self.con.register("_incoming_problems", table)
         try:
             before = self.count("problems")
@@ -353,7 +364,8 @@ class Run:
                 f"""INSERT INTO problems ({', '.join(cols)})
                 SELECT {select} FROM _incoming_problems
                 WHERE problem_id NOT IN (SELECT problem_id FROM problems)
-                QUALIFY row_number() OVER (PARTITION BY problem_id) = 1"""
+                QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY {order}) = 1
+                ORDER BY {order}"""
             )
             inserted = self.count("problems") - before
         finally:
