@@ -229,11 +229,15 @@ def _sample_model(run, config: SampleConfig, spec: ModelSpec, problems, bar: _Pr
                     commit()
                 bar.update(task, len(done_problems), added + len(buffer), tokens, time.perf_counter() - t0)
             commit()
-        except KeyboardInterrupt:
-            commit()
-            run.finish_stage(stage, "interrupted", {"added": added, "tokens": tokens})
-            raise
         except BaseException as exc:
+            if _is_interrupt(exc):
+                # Ctrl-C, possibly delivered inside a DuckDB query (which then
+                # raises its own interrupt error): keep every finished request.
+                commit()
+                run.finish_stage(stage, "interrupted", {"added": added, "tokens": tokens})
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                raise KeyboardInterrupt from None
             with contextlib.suppress(Exception):
                 commit()
             run.finish_stage(stage, "failed", {"added": added, "error": str(exc)[:500]})
@@ -251,3 +255,14 @@ def _sample_model(run, config: SampleConfig, spec: ModelSpec, problems, bar: _Pr
         return result
     finally:
         backend.close()
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, or DuckDB's error for a query that Ctrl-C interrupted."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    import duckdb
+
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
