@@ -153,11 +153,7 @@ def node_samples(
             ORDER BY tp.model_id, tp.sample_idx LIMIT ? OFFSET ?""",
         [problem_id, problem_id, node_id, limit, offset],
     )
-    rows = _dicts(cur, cur.fetchall())
-    total = rows[0]["total"] if rows else 0
-    for r in rows:
-        r.pop("total")
-    return rows, int(total)
+    return _page(cur)
 
 
 # -- strategy clusters ------------------------------------------------------------
@@ -210,6 +206,11 @@ def cluster_members(
             ORDER BY cm.model_id, cm.sample_idx LIMIT ? OFFSET ?""",
         [problem_id, problem_id, cluster_id, limit, offset],
     )
+    return _page(cur)
+
+
+def _page(cur) -> tuple[list[dict], int]:
+    """Rows of a paged query that carries a window ``total`` column, and that total."""
     rows = _dicts(cur, cur.fetchall())
     total = rows[0]["total"] if rows else 0
     for r in rows:
