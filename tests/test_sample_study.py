@@ -176,3 +176,53 @@ def test_combine_shards_copies_samples_and_checks_params(tmp_path):
         run.ensure_model("m", role="base", sampling_params={"temperature": 1.0})
     with open_run(other) as run, pytest.raises(RunError, match="other parameters"):
         combine_shard(run, str(paths[0]))
+
+
+def test_shared_prefix_loss_and_gradient_equal_full_sequences(tiny_model):
+    """The M-step encodes the common prompt prefix once per batch; that must not change the objective."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from pathscope.sample_study.train import batch_loss
+    from pathscope.sampling.prefix import common_prefix
+
+    torch.manual_seed(0)
+    net = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32)
+    vocab = net.config.vocab_size
+    shared = torch.randint(3, vocab, (20,)).tolist()
+    pairs = [(shared + torch.randint(3, vocab, (k,)).tolist(), torch.randint(3, vocab, (r,)).tolist())
+             for k, r in [(3, 5), (6, 2), (1, 7)]]
+    prefix = common_prefix([p for p, _ in pairs])
+    assert prefix == shared
+
+    def grads(loss):
+        net.zero_grad()
+        loss.backward()
+        return [p.grad.clone() for p in net.parameters() if p.grad is not None]
+
+    shared_loss = batch_loss(net, prefix, [(p[len(prefix):], r) for p, r in pairs], pad=0)
+    g_shared = grads(shared_loss)
+    # Reference: every full sequence on its own row, transformers' own loss.
+    width = max(len(p) + len(r) for p, r in pairs)
+    ids = torch.zeros((len(pairs), width), dtype=torch.long)
+    labels = torch.full((len(pairs), width), -100)
+    mask = torch.zeros((len(pairs), width), dtype=torch.long)
+    for i, (p, r) in enumerate(pairs):
+        ids[i, : len(p) + len(r)] = torch.tensor(p + r)
+        labels[i, len(p): len(p) + len(r)] = torch.tensor(r)
+        mask[i, : len(p) + len(r)] = 1
+    full_loss = net(input_ids=ids, attention_mask=mask, labels=labels).loss
+    g_full = grads(full_loss)
+    assert abs(shared_loss.item() - full_loss.item()) < 1e-5
+    assert len(g_shared) == len(g_full) > 0
+    for a, b in zip(g_shared, g_full):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_common_prefix_leaves_each_sequence_a_token():
+    from pathscope.sampling.prefix import common_prefix
+
+    assert common_prefix([[1, 2, 3], [1, 2, 3]]) == [1, 2]
+    assert common_prefix([[1, 2, 3], [1, 5]]) == [1]
+    assert common_prefix([[4], [4, 4]]) == []
+    assert common_prefix([]) == []

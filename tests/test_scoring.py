@@ -107,3 +107,23 @@ def test_score_cli(tiny_model, run_path):
         [sys.executable, "-m", "pathscope.cli", "score", str(run_path), "--scorer", "nope"], capture_output=True, text=True, timeout=120,
     )
     assert bad.returncode == 1 and bad.stderr.startswith("error: --scorer") and "Traceback" not in bad.stderr
+
+
+def test_shared_prompt_prefix_is_encoded_once_with_the_same_logprobs(tiny_model):
+    """Few-shot prompts: the scorer runs the common prefix once; every logprob must match scoring each pair alone."""
+    import random
+
+    from pathscope.sampling.scoring import HFScorer
+
+    scorer = HFScorer(str(tiny_model), dtype="float32", device="cpu", batch_tokens=64)
+    rng = random.Random(0)
+    vocab = scorer.model.config.vocab_size
+    shared = [rng.randrange(3, vocab) for _ in range(40)]
+    pairs = [(shared + [rng.randrange(3, vocab) for _ in range(rng.randint(1, 6))],
+              [rng.randrange(3, vocab) for _ in range(rng.randint(0, 9))]) for _ in range(7)]
+    together = scorer.logprobs(pairs)  # prefix shared; batch_tokens=64 forces several batches
+    for pair, got in zip(pairs, together):
+        alone = scorer.logprobs([pair])[0]  # a single pair: no prefix sharing
+        assert len(got) == len(alone) == len(pair[1])
+        for a, b in zip(got, alone):
+            assert abs(a - b) < 1e-4

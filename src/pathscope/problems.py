@@ -193,6 +193,8 @@ def load_problem_file(
             how = "code" if answer is None else how
         how_counts[how] = how_counts.get(how, 0) + 1
         meta = {c: rec[c] for c in meta_cols if rec.get(c) is not None and not _is_nan(rec[c])}
+        if isinstance(meta.get("metadata"), dict):  # a file's own metadata object: its keys, not nested
+            meta = {**meta.pop("metadata"), **meta}
         if solution is not None:
             meta["solution"] = solution
         if choice["choices"].column and rec.get(choice["choices"].column) is not None:

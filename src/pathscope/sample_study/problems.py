@@ -46,92 +46,61 @@ def _pick(rng: random.Random):
 
 
 # Each template takes an RNG and returns (question, answer, kind, numbers).
-# Answers are computed from the numbers printed in the question.
+# Answers are computed from the numbers printed in the question.  Number
+# ranges are calibrated on SmolLM2-135M-Instruct with the sample study's
+# prompt (n = 16, T 0.6): one-step problems are solved 30-75% of the time per
+# sample, two-step ones 5-15%, so the mix lands inside 10-60% and some problems
+# are solved only at large k.
 
 def _add(rng):
     name, _, item, _ = _pick(rng)
-    a, b = rng.randint(2, 20), rng.randint(2, 20)
+    a, b = rng.randint(1, 9), rng.randint(1, 9)
     q = f"{name} has {a} {item}. {name} finds {b} more {item}. How many {item} does {name} have now?"
     return q, a + b, "add", {"a": a, "b": b, "expr": "a+b"}
 
 
 def _sub(rng):
     name, other, item, _ = _pick(rng)
-    a = rng.randint(8, 30)
-    b = rng.randint(2, a - 3)
+    a = rng.randint(5, 15)
+    b = rng.randint(1, a - 1)
     q = f"{name} has {a} {item} and gives {b} of them to {other}. How many {item} does {name} have left?"
     return q, a - b, "sub", {"a": a, "b": b, "expr": "a-b"}
 
 
 def _mul(rng):
     name, _, item, box = _pick(rng)
-    a, b = rng.randint(2, 5), rng.randint(2, 10)
-    q = f"{name} buys {a} {_plural(box)} of {item}. Each {box} holds {b} {item}. How many {item} does {name} buy in total?"
+    a, b = rng.randint(2, 4), rng.randint(2, 5)
+    q = f"{name} has {a} {_plural(box)} with {b} {item} in each {box}. How many {item} does {name} have in total?"
     return q, a * b, "mul", {"a": a, "b": b, "expr": "a*b"}
 
 
-def _div(rng):
-    name, _, item, _ = _pick(rng)
-    b = rng.randint(2, 4)
-    c = rng.randint(2, 6)
-    a = b * c
-    q = (f"{name} shares {a} {item} equally among {b} friends. "
-         f"How many {item} does each friend get?")
-    return q, c, "div", {"a": a, "b": b, "expr": "a//b"}
-
-
-def _add_mul(rng):
-    name, _, item, box = _pick(rng)
-    a = rng.randint(2, 10)
-    b, c = rng.randint(2, 3), rng.randint(2, 5)
-    boxes = _plural(box)
-    q = (f"{name} has {a} {item}. Then {name} buys {b} {boxes} with {c} {item} in each. "
+def _add_add(rng):
+    name, other, item, _ = _pick(rng)
+    a, b, c = rng.randint(1, 9), rng.randint(1, 9), rng.randint(1, 9)
+    q = (f"{name} has {a} {item}. {name} finds {b} more and then gets {c} more from {other}. "
          f"How many {item} does {name} have now?")
-    return q, a + b * c, "add_mul", {"a": a, "b": b, "c": c, "expr": "a+b*c"}
+    return q, a + b + c, "add_add", {"a": a, "b": b, "c": c, "expr": "a+b+c"}
 
 
-def _sub_sub(rng):
+def _add_sub(rng):
     name, other, item, _ = _pick(rng)
-    a = rng.randint(10, 30)
-    b = rng.randint(2, 8)
-    c = rng.randint(1, min(8, a - b - 1))
-    q = (f"{name} had {a} {item}. {name} gave {b} to {other} and then lost {c}. "
-         f"How many {item} does {name} have left?")
-    return q, a - b - c, "sub_sub", {"a": a, "b": b, "c": c, "expr": "a-b-c"}
+    a, b = rng.randint(2, 9), rng.randint(2, 9)
+    c = rng.randint(1, a + b - 1)
+    q = (f"{name} has {a} {item} and finds {b} more. Then {name} gives {c} to {other}. "
+         f"How many {item} does {name} have now?")
+    return q, a + b - c, "add_sub", {"a": a, "b": b, "c": c, "expr": "a+b-c"}
 
 
-def _mul_sub(rng):
+def _mul_add(rng):
     name, _, item, box = _pick(rng)
-    a, b = rng.randint(2, 4), rng.randint(2, 5)
-    c = rng.randint(1, a * b - 1)
-    boxes = _plural(box)
-    q = (f"{name} fills {a} {boxes} with {b} {item} each, then eats or gives away {c} of the {item}. "
-         f"How many {item} are left?")
-    return q, a * b - c, "mul_sub", {"a": a, "b": b, "c": c, "expr": "a*b-c"}
+    a, b, c = rng.randint(2, 3), rng.randint(2, 5), rng.randint(1, 9)
+    q = (f"{name} has {a} {_plural(box)} with {b} {item} in each {box} and {c} more {item} on the table. "
+         f"How many {item} does {name} have in total?")
+    return q, a * b + c, "mul_add", {"a": a, "b": b, "c": c, "expr": "a*b+c"}
 
 
-def _add_div(rng):
-    name, other, item, _ = _pick(rng)
-    d = 2
-    total = d * rng.randint(2, 8)
-    a = rng.randint(1, total - 1)
-    b = total - a
-    q = (f"{name} has {a} {item} and {other} has {b} {item}. They put them together and split them "
-         f"equally into {d} groups. How many {item} are in each group?")
-    return q, total // d, "add_div", {"a": a, "b": b, "d": d, "expr": "(a+b)//d"}
-
-
-def _price(rng):
-    name, _, item, _ = _pick(rng)
-    a, p = rng.randint(2, 4), rng.randint(2, 5)
-    paid = a * p + rng.randint(1, 5)
-    q = (f"{name} buys {a} {item} that cost {p} dollars each and pays with {paid} dollars. "
-         f"How many dollars of change does {name} get?")
-    return q, paid - a * p, "price_change", {"a": a, "p": p, "paid": paid, "expr": "paid-a*p"}
-
-
-ONE_STEP: list[Callable] = [_add, _sub, _mul, _div]
-TWO_STEP: list[Callable] = [_add_mul, _sub_sub, _mul_sub, _add_div, _price]
+ONE_STEP: list[Callable] = [_add, _sub, _mul]
+TWO_STEP: list[Callable] = [_add_add, _add_sub, _mul_add]
 
 
 def recompute(metadata: dict) -> int:
@@ -140,18 +109,28 @@ def recompute(metadata: dict) -> int:
     return int(eval(metadata["expr"], {"__builtins__": {}}, env))  # noqa: S307 - our own expression
 
 
-def generate(n: int, seed: int, two_step_share: float = 0.3) -> list[dict]:
-    """``n`` distinct problems from one seeded stream (same seed, same problems)."""
+def generate(n: int, seed: int) -> list[dict]:
+    """``n`` distinct problems from one seeded stream (same seed, same problems).
+
+    Templates take turns (in a seeded order per round), so every split, even a
+    small one, has about as many problems of each kind and half of them two-step.
+    """
     rng = random.Random(seed)
+    templates = ONE_STEP + TWO_STEP
     seen: set[str] = set()
     out: list[dict] = []
+    order: list[Callable] = []
     while len(out) < n:
-        pool = TWO_STEP if rng.random() < two_step_share else ONE_STEP
-        q, ans, kind, nums = rng.choice(pool)(rng)
+        if not order:
+            order = rng.sample(templates, len(templates))
+        make = order.pop()
+        q, ans, kind, nums = make(rng)
         if q in seen:
+            order.append(make)  # same kind again, so the mix stays even
             continue
         seen.add(q)
-        out.append({"question": q, "answer": str(ans), "metadata": {"kind": kind, "steps": 1 if pool is ONE_STEP else 2, **nums}})
+        steps = 1 if make in ONE_STEP else 2
+        out.append({"question": q, "answer": str(ans), "metadata": {"kind": kind, "steps": steps, **nums}})
     return out
 
 
@@ -177,8 +156,8 @@ def write_jsonl(rows: list[dict], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out_dir", type=Path)
-    ap.add_argument("--train", type=int, default=400)
-    ap.add_argument("--test", type=int, default=48)
+    ap.add_argument("--train", type=int, default=192)
+    ap.add_argument("--test", type=int, default=36)
     ap.add_argument("--seed", type=int, default=2025)
     a = ap.parse_args(argv)
     a.out_dir.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..errors import InputError
+from ..sampling.prefix import common_prefix
 from ..store.run import open_run
 from ..store.sample_study import verdict_counts, verified_correct
 
@@ -46,6 +47,41 @@ def select_examples(rows: list[tuple[str, str, int, str]], per_problem: int, see
         out.extend((pid, q, t) for q, t in items[:per_problem])
     rng.shuffle(out)
     return out
+
+
+def batch_loss(net, prefix: list[int], batch: list[tuple[list[int], list[int]]], pad: int):
+    """Mean next-token loss over the response tokens of ``batch`` (prompt-suffix, response) pairs.
+
+    The shared ``prefix`` runs once, with gradients, and its keys and values are
+    broadcast to every row: the same loss and gradient as running each full
+    sequence (tests compare the two), at a fraction of the compute when a long
+    few-shot prompt dominates.  Logits are computed only where there is a label.
+    """
+    import torch
+
+    from ..sampling.prefix import broadcast_cache, decoder_of, encode_prefix
+
+    rows = len(batch)
+    width = max(len(p) + len(r) for p, r in batch)
+    ids = torch.full((rows, width), pad, dtype=torch.long)
+    labels = torch.full((rows, width), -100, dtype=torch.long)
+    mask = torch.zeros((rows, width), dtype=torch.long)
+    for row, (p, r) in enumerate(batch):
+        seq = p + r
+        ids[row, : len(seq)] = torch.tensor(seq)
+        labels[row, len(p): len(seq)] = torch.tensor(r)  # loss on the response only
+        mask[row, : len(seq)] = 1
+    body = decoder_of(net)
+    kwargs = {}
+    if prefix:
+        cache = broadcast_cache(body, encode_prefix(body, prefix), rows)
+        mask = torch.cat([torch.ones((rows, len(prefix)), dtype=torch.long), mask], dim=1)
+        kwargs = {"past_key_values": cache, "use_cache": True}
+    hidden = body(input_ids=ids, attention_mask=mask, **kwargs).last_hidden_state
+    target = labels[:, 1:]
+    keep = target != -100
+    logits = net.lm_head(hidden[:, :-1][keep]).float()
+    return torch.nn.functional.cross_entropy(logits, target[keep])
 
 
 def _freeze_all_but_last(net, k: int) -> None:
@@ -120,6 +156,9 @@ def train(
         resp_ids = tok(text.strip() + eos, add_special_tokens=False)["input_ids"]
         encoded.append((prompt_ids, resp_ids))
 
+    # Every prompt starts with the same tokens (system prompt, worked examples):
+    # encode that prefix once per step and share it across the batch.
+    prefix = common_prefix([p for p, _ in encoded])
     opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
     steps_total = epochs * ((len(encoded) + batch_size - 1) // batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1 - s / max(1, steps_total)))
@@ -133,16 +172,7 @@ def train(
         rng.shuffle(order)
         for b in range(0, len(order), batch_size):
             batch = [encoded[i] for i in order[b:b + batch_size]]
-            width = max(len(p) + len(r) for p, r in batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            labels = torch.full((len(batch), width), -100, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, (p, r) in enumerate(batch):
-                seq = p + r
-                ids[row, : len(seq)] = torch.tensor(seq)
-                labels[row, len(p): len(seq)] = torch.tensor(r)  # loss on the response only
-                mask[row, : len(seq)] = 1
-            loss = net(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss = batch_loss(net, prefix, [(p[len(prefix):], r) for p, r in batch], pad)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
@@ -177,6 +207,7 @@ def train(
         "last_loss": losses[-1] if losses else None,
         "train_seconds": round(time.time() - t0, 1),
         "seed": seed,
+        "shared_prompt_prefix_tokens": len(prefix),
         "trained_layers": "all" if train_layers is None else f"last {train_layers} decoder layers + final norm",
     }
     (out_dir / "rest_em.json").write_text(json.dumps(summary, indent=2))

@@ -132,9 +132,7 @@ class TransformersBackend:
     default_commit = 32
 
     def __init__(self, spec: ModelSpec, sampling: SamplingParams):
-        import torch
-
-        torch.set_grad_enabled(False)
+        # generate() runs without gradients on its own; no process-wide switch.
         self.spec = spec
         self.sampling = sampling
         self.tokenizer = load_tokenizer(spec.path)

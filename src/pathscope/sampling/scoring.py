@@ -32,43 +32,66 @@ class HFScorer:
 
         from .hf_backend import load_causal_lm, load_tokenizer
 
-        torch.set_grad_enabled(False)
         self.tokenizer = load_tokenizer(path)
         self.model, self.device = load_causal_lm(path, dtype, device)
         self.batch_tokens = batch_tokens
+        from .prefix import decoder_of
+
+        self.body = decoder_of(self.model)
         pad = self.tokenizer.pad_token_id
         self.pad = pad if pad is not None else 0
 
     def logprobs(self, pairs: list[tuple[list[int], list[int]]]) -> list[list[float]]:
-        """For each (prompt ids, response ids): log P of every response token."""
+        """For each (prompt ids, response ids): log P of every response token.
+
+        The prompt prefix all pairs share (system prompt, few-shot examples) is
+        encoded once and broadcast to each batch; rows carry only their own tokens.
+        """
+        import torch
+
+        with torch.no_grad():  # not set_grad_enabled(False): that would leak into the caller's process
+            return self._logprobs(pairs)
+
+    def _logprobs(self, pairs: list[tuple[list[int], list[int]]]) -> list[list[float]]:
+        from .prefix import common_prefix, encode_prefix
+
+        prefix = common_prefix([p for p, _ in pairs]) if len(pairs) > 1 else []
+        kv = encode_prefix(self.body, prefix, self.device) if len(prefix) >= 16 and self.body is not None else None
+        skip = len(prefix) if kv is not None else 0
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
         out: list[list[float] | None] = [None] * len(pairs)
         batch: list[int] = []
         longest = 0
         for i in order:
-            n = len(pairs[i][0]) + len(pairs[i][1])
+            n = len(pairs[i][0]) + len(pairs[i][1]) - skip
             if batch and max(longest, n) * (len(batch) + 1) > self.batch_tokens:
-                self._run(pairs, batch, out)
+                self._run(pairs, batch, out, kv, skip)
                 batch, longest = [], 0
             batch.append(i)
             longest = max(longest, n)
         if batch:
-            self._run(pairs, batch, out)
+            self._run(pairs, batch, out, kv, skip)
         return out  # type: ignore[return-value]
 
-    def _run(self, pairs, batch: list[int], out: list) -> None:
+    def _run(self, pairs, batch: list[int], out: list, kv=None, skip: int = 0) -> None:
         import torch
 
-        seqs = [pairs[i][0] + pairs[i][1] for i in batch]
+        from .prefix import broadcast_cache
+
+        seqs = [(pairs[i][0] + pairs[i][1])[skip:] for i in batch]
         width = max(len(s) for s in seqs)
         ids = torch.full((len(seqs), width), self.pad, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        mask = torch.zeros((len(seqs), width + skip), dtype=torch.long)
+        mask[:, :skip] = 1
         for row, s in enumerate(seqs):
             ids[row, : len(s)] = torch.tensor(s)
-            mask[row, : len(s)] = 1
-        logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            mask[row, skip : skip + len(s)] = 1
+        extra = {}
+        if kv is not None:
+            extra = {"past_key_values": broadcast_cache(self.body, kv, len(seqs)), "use_cache": True}
+        logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **extra).logits
         for row, i in enumerate(batch):
-            p, r = len(pairs[i][0]), len(pairs[i][1])
+            p, r = len(pairs[i][0]) - skip, len(pairs[i][1])
             if r == 0:
                 out[i] = []
                 continue
