@@ -157,3 +157,13 @@ def test_cli_problems_add(tmp_path, capsys):
     assert main(["problems", "add", str(run), str(tmp_path / "none.jsonl")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "none.jsonl" in err[0]
+
+
+def test_a_metadata_object_keeps_its_keys_unnested(tmp_path):
+    f = tmp_path / "p.jsonl"
+    f.write_text(json.dumps({"id": "a", "question": "1+1?", "answer": "2", "metadata": {"kind": "add", "a": 1},
+                             "level": 3}) + "\n")
+    with open_run(tmp_path / "run.duckdb") as run:
+        add_problem_file(run, f, source="s")
+        meta = json.loads(run.one("SELECT metadata FROM problems")[0])
+    assert meta == {"kind": "add", "a": 1, "level": 3}

@@ -26,8 +26,13 @@ def test_fast_counts_equal_the_verdict_view_with_several_verifiers(tmp_path):
                FROM verdicts WHERE model_id = 2 AND problem_id = 'p01' AND sample_idx < 3"""
         )
         fast = tui_queries.problem_counts_fast(run.con, [1, 2]).to_pylist()
-        ref = problem_counts(run, [1, 2]).select(["model_id", "problem_id", "n", "c"]).to_pylist()
+        # The definition: aggregate the ranked `verdict` view.
+        ref = run.con.sql(
+            """SELECT model_id, problem_id, count(*)::BIGINT AS n, (count(*) FILTER (WHERE correct))::BIGINT AS c
+               FROM verdict WHERE model_id IN (1, 2) GROUP BY ALL ORDER BY model_id, problem_id"""
+        ).to_arrow_table().to_pylist()
         assert fast == ref
+        assert problem_counts(run, [1, 2]).select(["model_id", "problem_id", "n", "c"]).to_pylist() == ref
         rows = tui_queries.problem_count_rows(run.con, [1, 2])
         assert [dict(zip(("model_id", "problem_id", "n", "c"), r)) for r in rows] == ref
         by_key = {(r["model_id"], r["problem_id"]): (r["n"], r["c"]) for r in fast}

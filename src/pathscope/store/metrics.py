@@ -24,26 +24,47 @@ def _ids_clause(model_ids) -> tuple[str, list]:
     return "(" + ", ".join("?" for _ in ids) + ")", ids
 
 
+#: Per (model, problem) ``n`` effective verdicts and ``c`` correct ones, for the model ids in ``$ids``.
+#: Equal to aggregating the ``verdict`` view, which ranks every verdict with a window (seconds at a
+#: million samples); a (model, problem) whose verdicts all come from one verifier has exactly one
+#: verdict per sample, so a plain aggregate is exact there and only mixed groups are ranked.
+COUNTS_SQL = """
+    WITH g AS (
+        SELECT model_id, problem_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c,
+               min(verifier) = max(verifier) AS single
+        FROM verdicts WHERE list_contains($ids, model_id) GROUP BY ALL
+    ),
+    multi AS (SELECT model_id, problem_id FROM g WHERE NOT single),
+    ranked AS (
+        SELECT v.model_id, v.problem_id, v.correct FROM verdicts v SEMI JOIN multi USING (model_id, problem_id)
+        QUALIFY row_number() OVER (
+            PARTITION BY v.model_id, v.problem_id, v.sample_idx
+            ORDER BY (v.verifier = 'imported'), v.created_at DESC, v.verifier) = 1
+    )
+    SELECT model_id, problem_id, n::BIGINT AS n, c::BIGINT AS c FROM g WHERE single
+    UNION ALL
+    SELECT model_id, problem_id, count(*)::BIGINT, (count(*) FILTER (WHERE correct))::BIGINT FROM ranked GROUP BY ALL
+"""
+
+
 def problem_counts(run: Run, model_ids):
     """Arrow table (model_id, problem_id, n, c, n_samples), ordered by model
     then problem; only problems with at least one verdict for that model."""
-    clause, ids = _ids_clause(model_ids)
-    return _arrow(run, 
+    _ids_clause(model_ids)  # refuses an empty list
+    ids = [int(m) for m in model_ids]
+    return run.con.sql(
         f"""
         WITH s AS (
             SELECT model_id, problem_id, count(*) AS n_samples
-            FROM samples WHERE model_id IN {clause} GROUP BY ALL
-        ), v AS (
-            SELECT model_id, problem_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c
-            FROM verdict WHERE model_id IN {clause} GROUP BY ALL
-        )
+            FROM samples WHERE list_contains($ids, model_id) GROUP BY ALL
+        ), v AS ({COUNTS_SQL})
         SELECT v.model_id, v.problem_id, v.n::BIGINT AS n, v.c::BIGINT AS c,
                coalesce(s.n_samples, 0)::BIGINT AS n_samples
         FROM v LEFT JOIN s USING (model_id, problem_id)
         ORDER BY v.model_id, v.problem_id
         """,
-        ids + ids,
-    )
+        params={"ids": ids},
+    ).to_arrow_table()
 
 
 def unverified_count(run: Run, model_ids) -> int:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from .metrics import COUNTS_SQL
+
 if TYPE_CHECKING:  # pyarrow loads with the first Arrow result, not at import (startup time)
     import pyarrow as pa
 
@@ -75,24 +77,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-#: Per (model, problem) n and c over the effective verdicts; see :func:`problem_counts_fast`.
-_COUNTS_SQL = """
-    WITH g AS (
-        SELECT model_id, problem_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c,
-               min(verifier) = max(verifier) AS single
-        FROM verdicts WHERE list_contains($ids, model_id) GROUP BY ALL
-    ),
-    multi AS (SELECT model_id, problem_id FROM g WHERE NOT single),
-    ranked AS (
-        SELECT v.model_id, v.problem_id, v.correct FROM verdicts v SEMI JOIN multi USING (model_id, problem_id)
-        QUALIFY row_number() OVER (
-            PARTITION BY v.model_id, v.problem_id, v.sample_idx
-            ORDER BY (v.verifier = 'imported'), v.created_at DESC, v.verifier) = 1
-    )
-    SELECT model_id, problem_id, n::BIGINT AS n, c::BIGINT AS c FROM g WHERE single
-    UNION ALL
-    SELECT model_id, problem_id, count(*)::BIGINT, (count(*) FILTER (WHERE correct))::BIGINT FROM ranked GROUP BY ALL
-"""
+#: Per (model, problem) n and c over the effective verdicts (shared with ``pathscope report``).
+_COUNTS_SQL = COUNTS_SQL
 
 
 def problem_counts_fast(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> "pa.Table":
