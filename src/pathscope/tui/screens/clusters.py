@@ -26,7 +26,7 @@ from ..actions import bindings_for
 from ..messages import QueryFailed
 from ..widgets.cot_view import CotView
 from .base import PathscopeScreen
-from .review_support import ExportMixin, reviewer_for
+from .review_support import CotLoaderMixin, ExportMixin, reviewer_for
 
 STYLES = Path(__file__).resolve().parents[2] / "styles"
 
@@ -43,7 +43,7 @@ def _split(n: int, correct: int) -> Content:
     return Content.assemble((f"{correct}✓", "$success"), ("/", "$text-muted"), (f"{n - correct}✗", "$error"))
 
 
-class ClustersScreen(ExportMixin, PathscopeScreen):
+class ClustersScreen(CotLoaderMixin, ExportMixin, PathscopeScreen):
     SCOPE = "clusters"
     BINDINGS = bindings_for("clusters")
     CSS_PATH = STYLES / "strategies.tcss"
@@ -57,11 +57,6 @@ class ClustersScreen(ExportMixin, PathscopeScreen):
         def __init__(self, problem_id: str, cluster_id: int, rows: list[dict], total: int, medoid: str | None) -> None:
             super().__init__()
             self.problem_id, self.cluster_id, self.rows, self.total, self.medoid = problem_id, cluster_id, rows, total, medoid
-
-    class MemberTextLoaded(Message):
-        def __init__(self, key: tuple, text: str, extracted: str | None) -> None:
-            super().__init__()
-            self.key, self.text, self.extracted = key, text, extracted
 
     def __init__(self) -> None:
         super().__init__()
@@ -178,7 +173,7 @@ class ClustersScreen(ExportMixin, PathscopeScreen):
         elif event.data_table.id == "cl-members":
             if 0 <= event.cursor_row < len(self.members):
                 r = self.members[event.cursor_row]
-                self.load_member_text((r["model_id"], self.problem_id, r["sample_idx"]), r["extracted"])
+                self.load_cot((r["model_id"], self.problem_id, r["sample_idx"]), r["extracted"])
 
     @work(thread=True, exclusive=True, group="cluster-members")
     def load_members(self, problem_id: str, cluster_id: int, medoid_model: str | None, medoid_idx: int | None) -> None:
@@ -214,23 +209,6 @@ class ClustersScreen(ExportMixin, PathscopeScreen):
                           Content(_one_line(x["extracted"], 16)), Content(_one_line(x["preview"])))
         self.query_one("#cl-members-title", Static).update(Content.assemble(
             (f"{len(m.rows)} of {m.total} members", "bold"), ("  (highlight one: its CoT below)", "$text-muted")))
-
-    @work(thread=True, exclusive=True, group="cluster-cot")
-    def load_member_text(self, key: tuple, extracted: str | None) -> None:
-        try:
-            with self.cursor() as con:
-                text = tree_queries.sample_text(con, *key)
-        except Exception as exc:
-            self.post_message(QueryFailed("sample", str(exc).splitlines()[0]))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.MemberTextLoaded(key, text or "", extracted))
-
-    def on_clusters_screen_member_text_loaded(self, m: MemberTextLoaded) -> None:
-        if m.key[1] != self.problem_id:
-            return
-        self.query_one(CotView).set_text(m.text, answer=m.extracted)
-        self.shown_sample = m.key
 
     # -- actions -----------------------------------------------------------------------
 

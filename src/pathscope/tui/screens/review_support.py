@@ -1,6 +1,7 @@
 """What the review, tree and clusters screens share: the reviewer's name, a
-``Run`` over a worker's own cursor, the note dialog and exporting annotated
-clusters through the same exporter as ``pathscope export``."""
+``Run`` over a worker's own cursor, the note dialog, exporting annotated
+clusters through the same exporter as ``pathscope export``, and loading one
+sample's CoT into the screen's ``CotView`` off the UI thread."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from ...errors import PathscopeError
 from ...review import resolve_reviewer
+from ...store import tree_queries
 from ...store.run import Run
 
 #: Export formats chosen by the file's extension.
@@ -157,3 +160,40 @@ class ExportMixin:
             self.notify(message.error, title="export failed", severity="error", timeout=10)
         else:
             self.notify(f"exported annotated clusters to {message.path} ({message.summary})", title="export", timeout=8)
+
+
+class CotLoaded(Message):
+    """One sample's CoT text, read by :meth:`CotLoaderMixin.load_cot`."""
+
+    def __init__(self, key: tuple, text: str, extracted: str | None) -> None:
+        super().__init__()
+        self.key, self.text, self.extracted = key, text, extracted
+
+
+class CotLoaderMixin:
+    """Show a sample's CoT in the screen's ``CotView``: the text is read in a
+    thread worker (the newest request wins) and dropped if the screen has moved
+    on to another problem.  The screen keeps ``problem_id`` and a ``cursor()``."""
+
+    shown_sample: tuple | None = None
+
+    @work(thread=True, exclusive=True, group="cot-text")
+    def load_cot(self, key: tuple, extracted: str | None) -> None:
+        from ..messages import QueryFailed
+
+        try:
+            with self.cursor() as con:
+                text = tree_queries.sample_text(con, *key)
+        except Exception as exc:
+            self.post_message(QueryFailed("sample", str(exc).splitlines()[0]))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(CotLoaded(key, text or "", extracted))
+
+    def on_cot_loaded(self, m: CotLoaded) -> None:
+        from ..widgets.cot_view import CotView
+
+        if m.key[1] != self.problem_id:
+            return
+        self.query_one(CotView).set_text(m.text, answer=m.extracted)
+        self.shown_sample = m.key

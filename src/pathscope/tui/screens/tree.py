@@ -25,6 +25,7 @@ from ..messages import QueryFailed
 from ..widgets.cot_view import CotView
 from ..widgets.step_tree import StepNode, StepTree
 from .base import PathscopeScreen
+from .review_support import CotLoaderMixin
 
 STYLES = Path(__file__).resolve().parents[2] / "styles"
 
@@ -44,7 +45,7 @@ def _verdict(correct) -> tuple[str, str]:
     return ("✓", "bold $success") if correct else ("✗", "bold $error")
 
 
-class TreeScreen(PathscopeScreen):
+class TreeScreen(CotLoaderMixin, PathscopeScreen):
     SCOPE = "tree"
     BINDINGS = bindings_for("tree")
     CSS_PATH = STYLES / "strategies.tcss"
@@ -58,11 +59,6 @@ class TreeScreen(PathscopeScreen):
         def __init__(self, problem_id: str, node_id: int, rows: list[dict], total: int) -> None:
             super().__init__()
             self.problem_id, self.node_id, self.rows, self.total = problem_id, node_id, rows, total
-
-    class SampleTextLoaded(Message):
-        def __init__(self, key: tuple, text: str, extracted: str | None) -> None:
-            super().__init__()
-            self.key, self.text, self.extracted = key, text, extracted
 
     def __init__(self) -> None:
         super().__init__()
@@ -215,24 +211,7 @@ class TreeScreen(PathscopeScreen):
         if event.data_table.id != "tr-samples" or not (0 <= event.cursor_row < len(self.node_rows)):
             return
         r = self.node_rows[event.cursor_row]
-        self.load_text((r["model_id"], self.problem_id, r["sample_idx"]), r["extracted"])
-
-    @work(thread=True, exclusive=True, group="tree-cot")
-    def load_text(self, key: tuple, extracted: str | None) -> None:
-        try:
-            with self.cursor() as con:
-                text = tree_queries.sample_text(con, *key)
-        except Exception as exc:
-            self.post_message(QueryFailed("sample", str(exc).splitlines()[0]))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.SampleTextLoaded(key, text or "", extracted))
-
-    def on_tree_screen_sample_text_loaded(self, m: SampleTextLoaded) -> None:
-        if m.key[1] != self.problem_id:
-            return
-        self.query_one(CotView).set_text(m.text, answer=m.extracted)
-        self.shown_sample = m.key
+        self.load_cot((r["model_id"], self.problem_id, r["sample_idx"]), r["extracted"])
 
     # -- actions -----------------------------------------------------------------------
 
