@@ -43,3 +43,17 @@ def test_ctrl_c_is_130_with_a_resume_hint(extra_command, capsys):
     extra_command["interrupted"] = interrupted
     assert cli.main(["interrupted"]) == 130
     assert "Run the same command again to resume" in capsys.readouterr().err
+
+
+def test_info_names_the_rl_method_and_json_carries_it(tmp_path, capsys):
+    import json
+
+    from pathscope import open_run
+
+    path = tmp_path / "run.duckdb"
+    with open_run(path) as run:
+        run.set_meta("rl_method", "GRPO [lr 1e-6]")
+    assert cli.main(["info", str(path)]) == 0
+    assert "RL method: GRPO [lr 1e-6]" in capsys.readouterr().out
+    assert cli.main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rl_method"] == "GRPO [lr 1e-6]"

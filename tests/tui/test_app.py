@@ -388,3 +388,24 @@ async def test_ten_thousand_problems_scroll_in_a_virtual_table(tmp_path):
             assert app.screen.problem_id == "p9999"
     finally:
         run.close()
+
+
+async def test_overview_names_how_the_rl_model_was_trained(tmp_path):
+    from pathscope import open_run
+    from pathscope.tui.app import PathscopeApp
+
+    from .runs import build_run
+
+    path = build_run(tmp_path / "run.duckdb")
+    with open_run(path) as run:
+        run.set_meta("rl_method", "ReST-EM expert iteration [1 round]\x1b[31m")
+    run = open_run(path, create=False)
+    try:
+        app = PathscopeApp(run)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            text = str(app.screen.query_one("#ov-models").render())
+            assert "trained by ReST-EM expert iteration [1 round]" in text
+            assert "\x1b" not in text
+    finally:
+        run.close()

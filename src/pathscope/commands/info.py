@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..safe_text import for_markup
 from ._common import open_for_cli, out_console, run_path_argument
 
 
@@ -28,7 +29,11 @@ def command(run: str, as_json: bool) -> None:
 def _print(s: dict) -> None:
     from rich.table import Table
 
-    out_console.print(f"[bold]{s['path']}[/]  schema {s['schema_version']} · pathscope {s['pathscope_version']}")
+    from rich.markup import escape
+
+    out_console.print(f"[bold]{escape(s['path'])}[/]  schema {s['schema_version']} · pathscope {s['pathscope_version']}")
+    if s.get("rl_method"):
+        out_console.print(f"RL method: {for_markup(s['rl_method'])}")
     t = Table(title="models", title_justify="left")
     for col in ("model", "role", "backend", "samples", "problems", "per problem min/median/max", "verdicts", "correct"):
         t.add_column(col)

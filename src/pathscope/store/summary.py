@@ -48,6 +48,7 @@ def run_summary(run: Run) -> dict:
         "path": str(run.path),
         "schema_version": int(meta.get("schema_version", 0)),
         "pathscope_version": meta.get("pathscope_version"),
+        "rl_method": meta.get("rl_method"),  # how the RL model was trained, when the run records it
         "models": models,
         "problems": problems,
         "stages": stages,

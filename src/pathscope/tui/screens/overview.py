@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from ...safe_text import clean
 from ...store import tui_queries
 from ..actions import bindings_for
 from ..messages import OverviewLoaded, QueryFailed
@@ -48,6 +49,8 @@ def compute_overview(con, base: dict, rl: dict) -> dict:
     ns = np.asarray(counts["n"], dtype=np.int64)
     cs = np.asarray(counts["c"], dtype=np.int64)
     data: dict = {"totals": totals, "models": {}, "curves": None, "coverage": None, "histogram": None}
+    method = con.execute("SELECT value FROM meta WHERE key = 'rl_method'").fetchall()
+    data["rl_method"] = method[0][0] if method else None
     for m in (base, rl):
         sel = mids == m["model_id"]
         per[m["model_id"]] = dict(zip(pids[sel], zip(ns[sel], cs[sel])))
@@ -164,6 +167,8 @@ class OverviewScreen(PathscopeScreen):
                     (f"   {info['problems']:,} problems verified · n = {info['n_median']} per problem · pass@1 {acc}", ""),
                 )
             )
+            if m is rl and d.get("rl_method"):
+                lines.append(Content.assemble(("   trained by ", "$text-muted"), (clean(d["rl_method"]), "italic")))
         self.query_one("#ov-models", Static).update(Content("\n").join(lines))
         cv = d["curves"]
         if cv is None:
