@@ -138,6 +138,18 @@ def test_sample_run_is_verified_scored_and_analysed(sample_run):
 def test_sample_run_names_its_rl_method(sample_run):
     meta = sample_run.meta()
     assert meta.get("rl_method", "").startswith("ReST-EM")
+    training = json.loads(meta["rl_training"])
+    assert training["reward"].startswith("pathscope verify")
+    assert 0 < training["train_examples"] <= training["verified_correct"] < training["samples"]
+
+
+def test_sample_run_is_calibrated_and_split(sample_run):
+    """What the study promises: 10-60% per-sample accuracy for the base, test problems only."""
+    base = [m for m in sample_run.models() if m.role == "base"][0]
+    acc = sample_run.one("SELECT avg(correct::INT) FROM verdict WHERE model_id = ?", [base.model_id])[0]
+    assert 0.10 <= acc <= 0.60
+    ids = [r[0] for r in sample_run.con.execute("SELECT problem_id FROM problems").fetchall()]
+    assert len(ids) >= 30 and all(i.startswith("arith/test-") for i in ids)
 
 
 def test_combine_shards_copies_samples_and_checks_params(tmp_path):
