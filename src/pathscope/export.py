@@ -47,32 +47,32 @@ def export(
         raise PathscopeError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)}).")
     with q.Selection(run, problem_ids) as selected:
         query = q.QUERIES[what](selected, flat=(fmt == "csv"))
-        n = q.count(run, query)
         if fmt == "md":
-            text = render_markdown(run, what, q.rows(run, query), md_text_limit)
+            rows = q.rows(run, query)
+            text = render_markdown(run, what, rows, md_text_limit)
             _write_bytes(out, text.encode("utf-8"))
-            return n
+            return len(rows)
         if isinstance(out, (str, os.PathLike)) and str(out) != "-":
             path = Path(out)
             if path.parent and not path.parent.exists():
                 raise PathscopeError(f"{path}: its folder does not exist.")
-            _copy_atomic(run, query, path, fmt)
-            return n
+            return _copy_atomic(run, query, path, fmt)
         with tempfile.TemporaryDirectory(prefix="pathscope-export-") as tmp:
             tmp_path = Path(tmp) / f"export.{fmt}"
-            q.copy_to(run, query, str(tmp_path), fmt)
+            n = q.copy_to(run, query, str(tmp_path), fmt)
             _write_bytes(out, tmp_path.read_bytes())
     return n
 
 
-def _copy_atomic(run: Run, query: str, path: Path, fmt: str) -> None:
+def _copy_atomic(run: Run, query: str, path: Path, fmt: str) -> int:
     """COPY to a temporary file beside ``path``, then rename: a failed export
     never leaves half a file where a good one was."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent or "."))
     os.close(fd)
     try:
-        q.copy_to(run, query, tmp, fmt)
+        n = q.copy_to(run, query, tmp, fmt)
         os.replace(tmp, path)
+        return n
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

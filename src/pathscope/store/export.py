@@ -191,21 +191,19 @@ class Selection:
             self.run.con.unregister("_export_sel")
 
 
-def copy_to(run: Run, query: str, path: str, fmt: str) -> None:
-    """``COPY (query) TO path`` in jsonl, csv or parquet."""
+def copy_to(run: Run, query: str, path: str, fmt: str) -> int:
+    """``COPY (query) TO path`` in jsonl, csv or parquet; returns the rows written
+    (COPY reports them, so the query runs once)."""
     options = {"jsonl": "FORMAT json", "csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet"}[fmt]
     quoted = "'" + str(path).replace("'", "''") + "'"
-    run.con.execute(f"COPY ({query}) TO {quoted} ({options})")
+    got = run.con.execute(f"COPY ({query}) TO {quoted} ({options})").fetchall()
+    return int(got[0][0]) if got else 0
 
 
 def rows(run: Run, query: str) -> list[dict]:
     cur = run.con.execute(query)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def count(run: Run, query: str) -> int:
-    return int(run.con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0])
 
 
 def problem_prompts(run: Run, problem_ids: Sequence[str]) -> dict[str, str]:
