@@ -41,6 +41,15 @@ def test_answers_are_correct_integers():
     assert len(kinds) == len(gen.ONE_STEP) + len(gen.TWO_STEP)
 
 
+def test_templates_take_turns_so_small_splits_are_balanced():
+    from collections import Counter
+
+    _train, test = gen.splits(192, 36)
+    kinds = Counter(p["metadata"]["kind"] for p in test)
+    assert set(kinds.values()) == {36 // (len(gen.ONE_STEP) + len(gen.TWO_STEP))}
+    assert sum(p["metadata"]["steps"] == 2 for p in test) == 18
+
+
 def test_jsonl_reads_back(tmp_path):
     gen.main([str(tmp_path), "--train", "10", "--test", "5"])
     rows = [json.loads(line) for line in (tmp_path / "test.jsonl").read_text().splitlines()]

@@ -28,15 +28,12 @@ class HFScorer:
     """Log-probabilities of response tokens from one forward pass per batch."""
 
     def __init__(self, path: str, dtype: str = "auto", device: str = "auto", batch_tokens: int = 4096):
-        import torch
-
         from .hf_backend import load_causal_lm, load_tokenizer
+        from .prefix import decoder_of
 
         self.tokenizer = load_tokenizer(path)
         self.model, self.device = load_causal_lm(path, dtype, device)
         self.batch_tokens = batch_tokens
-        from .prefix import decoder_of
-
         self.body = decoder_of(self.model)
         pad = self.tokenizer.pad_token_id
         self.pad = pad if pad is not None else 0
