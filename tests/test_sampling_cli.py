@@ -16,17 +16,14 @@ from pathscope.sampling import load_config, sample_run
 pytestmark = pytest.mark.slow
 
 N_PROBLEMS, N = 10, 4
-# The interrupt test needs a run that outlasts the poll-then-signal gap even on an idle
-# machine (10 problems of the tiny model finish in 0.6 s, before a SIGINT lands).
-N_LONG = 80
 
 
-def _make_run(path, n_problems=N_PROBLEMS):
+def _make_run(path):
     with open_run(path) as run:
         run.add_problems(pa.table({
-            "problem_id": [f"q{i:02d}" for i in range(n_problems)],
-            "prompt": [f"What is {i} + {i}?" for i in range(n_problems)],
-            "kind": ["math"] * n_problems,
+            "problem_id": [f"q{i:02d}" for i in range(N_PROBLEMS)],
+            "prompt": [f"What is {i} + {i}?" for i in range(N_PROBLEMS)],
+            "kind": ["math"] * N_PROBLEMS,
         }))
 
 
@@ -50,10 +47,16 @@ def _count(path) -> int:
     raise AssertionError("could not read a snapshot of the run")
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored and children inherit that;
+    # the sampler here stands for one run in a terminal, where Ctrl-C is delivered.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(run_path, cfg):
     return subprocess.Popen(
         [sys.executable, "-m", "pathscope.cli", "sample", str(run_path), "--config", str(cfg), "--no-progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
     )
 
 
@@ -70,8 +73,8 @@ def _wait_for(proc, run_path, at_least: int, timeout: float = 600) -> None:
 
 def test_interrupt_kill_and_resume(tiny_model, tmp_path):
     run_path = tmp_path / "run.duckdb"
-    _make_run(run_path, N_LONG)
-    cfg = _config(tmp_path, tiny_model, max_tokens=32)
+    _make_run(run_path)
+    cfg = _config(tmp_path, tiny_model)
 
     # Ctrl-C: finished requests are committed, the stage says so, exit 130.
     proc = _start(run_path, cfg)
@@ -82,7 +85,7 @@ def test_interrupt_kill_and_resume(tiny_model, tmp_path):
     assert "interrupted" in err and "Traceback" not in err
     with open_run(run_path, read_only=True) as run:
         after_int = run.count("samples")
-        assert after_int % N == 0 and 2 * N <= after_int < N_LONG * N
+        assert after_int % N == 0 and 2 * N <= after_int < N_PROBLEMS * N
         assert run.stages()[-1]["status"] == "interrupted"
 
     # kill -9: at most the batch in flight is lost; what is stored is whole requests.
@@ -100,17 +103,17 @@ def test_interrupt_kill_and_resume(tiny_model, tmp_path):
     proc = _start(run_path, cfg)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]
-    if after_kill < N_LONG * N:
-        assert f"{N_LONG * N - after_kill:,} samples added" in err
+    if after_kill < N_PROBLEMS * N:
+        assert f"{N_PROBLEMS * N - after_kill:,} samples added" in err
     else:  # the kill came after the last commit
         assert "nothing to do" in err
     with open_run(run_path, read_only=True) as run:
-        assert run.one("SELECT count(*), count(DISTINCT (problem_id, sample_idx)) FROM samples") == (N_LONG * N, N_LONG * N)
+        assert run.one("SELECT count(*), count(DISTINCT (problem_id, sample_idx)) FROM samples") == (N_PROBLEMS * N, N_PROBLEMS * N)
         resumed = dict(((p, i), t) for p, i, t in run.con.execute("SELECT problem_id, sample_idx, text FROM samples").fetchall())
 
     # ... and draws exactly what one uninterrupted run draws.
     fresh = tmp_path / "fresh.duckdb"
-    _make_run(fresh, N_LONG)
+    _make_run(fresh)
     with open_run(fresh) as run:
         sample_run(run, load_config(cfg))
         once = dict(((p, i), t) for p, i, t in run.con.execute("SELECT problem_id, sample_idx, text FROM samples").fetchall())
