@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ._common import err_console, out_console, run_path_argument
+from ._common import open_for_cli, err_console, out_console, run_path_argument
 
 
 @click.command(name="report")
@@ -21,16 +21,9 @@ def command(run: str, models: str | None, as_json: bool, plots_dir: str | None, 
     """Measure RUN: unbiased pass@k with bootstrap bands for every k, the
     crossover k, coverage at k = n, per-problem accuracy histograms, distinct
     answers, perplexity (when scored) and reviewer agreement (when reviewed)."""
-    from ..errors import RunLockedError
     from ..report import build_report, perplexity_points, resolve_models
-    from ..store import open_run
 
-    try:
-        handle = open_run(run, read_only=True)
-    except RunLockedError:
-        # another process is writing the run: read a snapshot of it
-        handle = open_run(run, snapshot=True)
-    with handle as r:
+    with open_for_cli(run, read_only=True) as r:  # a snapshot when another process is writing
         chosen = resolve_models(r, models)
         report, curves = build_report(r, chosen, bootstrap=bootstrap, seed=seed)
         points = perplexity_points(r, chosen) if plots_dir and report.get("perplexity") else None
