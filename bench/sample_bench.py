@@ -83,7 +83,7 @@ def _requests(cfg, qs, tokenizer):
 def bench_transformers(model: str, args, tmp: Path) -> dict:
     import torch
 
-    from pathscope.sampling import hf_backend, sample_run
+    from pathscope.sampling import hf_backend
     from pathscope.sampling.hf_backend import eos_ids, load_causal_lm, load_tokenizer
 
     cfg = _config(model, "transformers", args)
@@ -111,12 +111,7 @@ def bench_transformers(model: str, args, tmp: Path) -> dict:
                     tokens += next((i + 1 for i, t in enumerate(row) if t in eos), len(row))
         return time.perf_counter() - t0, time.process_time() - c0, tokens
 
-    def ours(rep: int) -> tuple[float, float, int]:
-        run, _ = _make_run(tmp / f"hf-{rep}.duckdb", args.problems)
-        with run:
-            t0, c0 = time.perf_counter(), time.process_time()
-            s = sample_run(run, cfg)["bench"]
-            return time.perf_counter() - t0, time.process_time() - c0, s["tokens"]
+    ours = _pathscope_side(cfg, tmp, "hf", args.problems)
 
     try:
         direct()  # warm-up (first-call allocations)
@@ -125,11 +120,25 @@ def bench_transformers(model: str, args, tmp: Path) -> dict:
         hf_backend.load_causal_lm = load_causal_lm
 
 
+def _pathscope_side(cfg, tmp: Path, label: str, problems: int):
+    """One timed ``sample_run`` into a fresh run per repetition (run creation not timed)."""
+    from pathscope.sampling import sample_run
+
+    def ours(rep: int) -> tuple[float, float, int]:
+        run, _ = _make_run(tmp / f"{label}-{rep}.duckdb", problems)
+        with run:
+            t0, c0 = time.perf_counter(), time.process_time()
+            s = sample_run(run, cfg)["bench"]
+            return time.perf_counter() - t0, time.process_time() - c0, s["tokens"]
+
+    return ours
+
+
 def bench_vllm(model: str, args, tmp: Path) -> dict:
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
-    from pathscope.sampling import sample_run, vllm_backend
+    from pathscope.sampling import vllm_backend
     from pathscope.sampling.hf_backend import load_tokenizer
 
     cfg = _config(model, "vllm", args)
@@ -155,12 +164,7 @@ def bench_vllm(model: str, args, tmp: Path) -> dict:
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         return wall, cpu, sum(len(o.token_ids) for r in outs for o in r.outputs)
 
-    def ours(rep: int) -> tuple[float, float, int]:
-        run, _ = _make_run(tmp / f"vllm-{rep}.duckdb", args.problems)
-        with run:
-            t0, c0 = time.perf_counter(), time.process_time()
-            s = sample_run(run, cfg)["bench"]
-            return time.perf_counter() - t0, time.process_time() - c0, s["tokens"]
+    ours = _pathscope_side(cfg, tmp, "vllm", args.problems)
 
     try:
         direct()  # warm-up

@@ -29,3 +29,10 @@ class RunLockedError(RunError):
 
 class InputError(PathscopeError):
     """A malformed input file; the message names file, line and field."""
+
+
+class Interrupted(PathscopeError):
+    """Ctrl-C during a resumable stage: exit 130 with one sentence saying what was kept
+    (click would otherwise print 'aborted.')."""
+
+    exit_code = 130

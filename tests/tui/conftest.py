@@ -42,6 +42,18 @@ async def settle(pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
+async def settle_review(pilot, rounds: int = 3) -> None:
+    """:func:`settle`, and the review screen's writes (plain threads, see
+    ReviewScreen) committed and reported."""
+    for _ in range(2):
+        review = pilot.app.get_screen_for_mode("review")
+        for _ in range(500):
+            if review is None or review.writes_pending == 0:
+                break
+            await pilot.pause(0.01)
+        await settle(pilot, rounds)
+
+
 @pytest.fixture
 def anyio_backend():
     """Async tests run on asyncio (through anyio's pytest plugin)."""

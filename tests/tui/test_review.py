@@ -9,19 +9,7 @@ import review_data
 from pathscope import open_run
 from pathscope.store import annotations as ann
 
-from .conftest import settle as settle_workers
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    """Workers done and messages handled, and the review screen's writes (plain
-    threads, see ReviewScreen) committed and reported."""
-    for _ in range(2):
-        review = pilot.app.get_screen_for_mode("review")
-        for _ in range(500):
-            if review is None or review.writes_pending == 0:
-                break
-            await pilot.pause(0.01)
-        await settle_workers(pilot, rounds)
+from .conftest import settle_review as settle
 
 SIZE = (150, 45)
 pytestmark = pytest.mark.anyio

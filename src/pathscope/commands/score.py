@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..errors import PathscopeError
+from ..errors import Interrupted
 from ._common import err_console, run_path_argument
-
-
-class Interrupted(PathscopeError):
-    """Ctrl-C: exit 130 with one sentence (click would otherwise print 'aborted.')."""
-
-    exit_code = 130
 
 
 @click.command(name="score")
